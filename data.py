@@ -1,0 +1,344 @@
+"""2-D toy data, evaluation metrics and plots shared by every module of the lab.
+
+Shapes: N data points, D input dimensions, C classes. `Y_` holds the true class indices (1-D int array
+[N]), `Y` the predicted ones, `Yoh_` the one-hot matrix [N x C].
+
+Run `python data.py` for the lab-0 demo: a Gaussian mixture, a dummy decision surface and the data.
+"""
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------------
+# Input checks, shared by every module: they name the argument and what was expected.
+# ---------------------------------------------------------------------------------------------------
+
+
+def make_rng(rng=None):
+    """Return a `numpy.random.Generator` from a Generator, an int seed or None (fresh entropy)."""
+    if rng is None or isinstance(rng, (int, np.integer, np.random.Generator)):
+        return np.random.default_rng(rng)
+    raise ValueError(f"rng: expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def check_positive_int(value, name, minimum=1):
+    """Return `value` as an int, or raise ValueError if it is not a whole number >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
+    if value != int(value) or int(value) < minimum:
+        raise ValueError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_data(X, name="X", n_cols=None):
+    """Return X as a finite float array of shape (N, D); `n_cols` fixes D when given."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"{name}: expected a non-empty 2-D array of shape (N, D), got shape {X.shape}")
+    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+        raise ValueError(f"{name}: expected numbers, got dtype {X.dtype}")
+    if n_cols is not None and X.shape[1] != n_cols:
+        raise ValueError(f"{name}: expected {n_cols} columns, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return X.astype(np.result_type(X.dtype, np.float32), copy=False)
+
+
+def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
+    """Return Y as a 1-D int array of class indices in 0..n_classes-1 (any non-negative if None)."""
+    Y = np.asarray(Y)
+    if Y.ndim == 2 and Y.shape[1] == 1:  # a column vector, as lab 0 returned it
+        Y = Y[:, 0]
+    if Y.ndim != 1 or Y.shape[0] == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-D array of class indices, got shape {Y.shape}")
+    if n_rows is not None and Y.shape[0] != n_rows:
+        raise ValueError(f"{name}: expected {n_rows} labels (one per row of X), got {Y.shape[0]}")
+    if np.issubdtype(Y.dtype, np.floating) and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y)):
+        Y = Y.astype(np.int64)
+    if not np.issubdtype(Y.dtype, np.integer):
+        raise ValueError(f"{name}: expected integer class indices, got dtype {Y.dtype}")
+    upper = "" if n_classes is None else f"..{n_classes - 1}"
+    if Y.min() < 0 or (n_classes is not None and Y.max() >= n_classes):
+        raise ValueError(f"{name}: class indices must lie in 0{upper}, got range {Y.min()}..{Y.max()}")
+    return Y.astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Samplers
+# ---------------------------------------------------------------------------------------------------
+
+
+class Random2DGaussian:
+    """A bivariate Gaussian with a random mean in [0,10]^2 and a random rotated covariance.
+
+    The eigenvalues are `(U(0,1) * range / 5)**2`, the rotation angle is uniform in [0, 2 pi) and the
+    covariance is `R^T diag(eig) R`.
+    """
+
+    minx, maxx, miny, maxy = 0, 10, 0, 10
+
+    def __init__(self, rng=None):
+        self.rng = make_rng(rng)
+        low = np.array([self.minx, self.miny])
+        extent = np.array([self.maxx, self.maxy]) - low
+        self.mean = low + self.rng.random(2) * extent  # (2,)
+        eigvals = (self.rng.random(2) * extent / 5) ** 2
+        theta = self.rng.random() * 2 * np.pi
+        R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+        self.cov = R.T @ np.diag(eigvals) @ R  # (2, 2)
+
+    def get_sample(self, n):
+        """Return n samples, an array of shape (n, 2)."""
+        n = check_positive_int(n, "n")
+        return self.rng.multivariate_normal(self.mean, self.cov, size=n)
+
+    def __repr__(self):
+        return f"Random2DGaussian(mean={np.round(self.mean, 2).tolist()})"
+
+
+class GaussianMixture2D:
+    """K random Gaussians, each labelled with a class drawn uniformly from {0..C-1}.
+
+    Keeping the mixture (not only a sample) lets a model be scored on fresh data from the same
+    distribution it was trained on.
+    """
+
+    def __init__(self, K, C, rng=None):
+        K = check_positive_int(K, "K")
+        C = check_positive_int(C, "C")
+        if K < C:
+            raise ValueError(f"K: need at least as many components as classes (K >= C), got K={K}, C={C}")
+        self.rng = make_rng(rng)
+        self.C = C
+        self.components = [Random2DGaussian(self.rng) for _ in range(K)]
+        self.classes = self.rng.integers(C, size=K)  # (K,)
+
+    def sample(self, N):
+        """N points from each component: X of shape (K*N, 2), Y_ of shape (K*N,)."""
+        N = check_positive_int(N, "N")
+        X = np.vstack([g.get_sample(N) for g in self.components])
+        Y_ = np.repeat(self.classes, N)
+        return X, Y_
+
+
+def sample_gauss_2d(C, N, rng=None):
+    """One random Gaussian per class: X of shape (C*N, 2), Y_ of shape (C*N,) with Y_ = 0..C-1."""
+    C = check_positive_int(C, "C")
+    N = check_positive_int(N, "N")
+    rng = make_rng(rng)
+    X = np.vstack([Random2DGaussian(rng).get_sample(N) for _ in range(C)])
+    Y_ = np.repeat(np.arange(C), N)
+    return X, Y_
+
+
+def sample_gmm_2d(K, C, N, rng=None):
+    """K >= C random Gaussians with random classes, N points each: X (K*N, 2), Y_ (K*N,)."""
+    return GaussianMixture2D(K, C, rng).sample(N)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------------------------------
+
+
+def _ratio(num, den):
+    """num / den elementwise, 0 where den == 0 (scikit-learn's zero_division=0)."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+
+
+def eval_perf_binary(Y, Y_):
+    """Accuracy, recall and precision of binary predictions Y against true labels Y_ (class 1 positive)."""
+    Y_ = check_labels(Y_, "Y_", n_classes=2)
+    Y = check_labels(Y, "Y", n_rows=len(Y_), n_classes=2)
+    tp = np.sum((Y == 1) & (Y_ == 1))
+    fp = np.sum((Y == 1) & (Y_ == 0))
+    fn = np.sum((Y == 0) & (Y_ == 1))
+    accuracy = float(np.mean(Y == Y_))
+    return accuracy, float(_ratio(tp, tp + fn)), float(_ratio(tp, tp + fp))
+
+
+def confusion_matrix(Y, Y_, C=None):
+    """C x C counts: rows are true classes, columns predicted ones."""
+    Y_ = check_labels(Y_, "Y_", n_classes=C)
+    Y = check_labels(Y, "Y", n_rows=len(Y_), n_classes=C)
+    if C is None:
+        C = int(max(Y.max(), Y_.max())) + 1
+    return np.bincount(Y_ * C + Y, minlength=C * C).reshape(C, C)
+
+
+def eval_perf_multi(Y, Y_, C=None):
+    """Multi-class metrics of predictions Y against true labels Y_.
+
+    Returns (accuracy, pr, M): `pr` is a list of (recall_i, precision_i) per class, `M` the confusion
+    matrix (rows true, columns predicted). A class that is never predicted gets precision 0, not NaN.
+    """
+    M = confusion_matrix(Y, Y_, C)
+    tp = np.diag(M)
+    recall = _ratio(tp, M.sum(axis=1))
+    precision = _ratio(tp, M.sum(axis=0))
+    accuracy = float(tp.sum() / M.sum())
+    return accuracy, list(zip(recall.tolist(), precision.tolist(), strict=True)), M
+
+
+def eval_AP(ranked_labels):
+    """Average precision of binary true labels sorted by ascending classifier score.
+
+    Each positive at rank i contributes the precision of the rule "everything from rank i up is
+    positive"; AP is their mean.
+    """
+    labels = check_labels(ranked_labels, "ranked_labels", n_classes=2)
+    n_pos = labels.sum()
+    if n_pos == 0:
+        raise ValueError("ranked_labels: AP is undefined without a positive label")
+    positives_from_i = np.cumsum(labels[::-1])[::-1]  # positives at ranks i..n-1
+    precision_from_i = positives_from_i / np.arange(len(labels), 0, -1)
+    return float(np.sum(precision_from_i * labels) / n_pos)
+
+
+def average_precision(scores, Y_):
+    """AP of binary labels Y_ ranked by `scores` (higher means more likely class 1)."""
+    Y_ = check_labels(Y_, "Y_", n_classes=2)
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape != Y_.shape:
+        raise ValueError(f"scores: expected shape {Y_.shape} (one per label), got {scores.shape}")
+    return eval_AP(Y_[np.argsort(scores, kind="stable")])
+
+
+def class_to_onehot(Y, C=None):
+    """One-hot matrix of shape (N, C) for class indices Y; C defaults to max(Y) + 1."""
+    Y = check_labels(Y, "Y", n_classes=C)
+    C = int(Y.max()) + 1 if C is None else C
+    Yoh = np.zeros((len(Y), C))
+    Yoh[np.arange(len(Y)), Y] = 1
+    return Yoh
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plots: they draw on the given (or current) axes; scripts save them with `save_figure`.
+# ---------------------------------------------------------------------------------------------------
+
+
+def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
+    """Draw `function` over the rectangle rect = ([xmin, ymin], [xmax, ymax]).
+
+    `function` maps an array of shape (M, 2) to M scores. The colour range is symmetric around `offset`
+    (0.5 for probabilities, 0 for SVM scores) and a contour line marks the level `offset`.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    (xmin, ymin), (xmax, ymax) = rect
+    xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)  # (height*width, 2)
+    values = np.asarray(function(grid), dtype=float).reshape(height, width)
+    span = max(np.max(values) - offset, offset - np.min(values), 1e-12)
+    ax.pcolormesh(xx, yy, values, vmin=offset - span, vmax=offset + span, cmap="coolwarm", shading="auto")
+    if values.min() < offset < values.max():
+        ax.contour(xx, yy, values, levels=[offset], colors="black", linewidths=1)
+    return ax
+
+
+def graph_data(X, Y_, Y, special=(), ax=None):
+    """Scatter X coloured by true class: circles where Y == Y_, squares where wrong.
+
+    Points whose indices are in `special` (e.g. support vectors) are drawn at double size.
+    """
+    import matplotlib.pyplot as plt
+
+    X = check_data(X, "X", n_cols=2)
+    Y_ = check_labels(Y_, "Y_", n_rows=len(X))
+    Y = check_labels(Y, "Y", n_rows=len(X))
+    ax = ax or plt.gca()
+    palette = plt.get_cmap("tab10" if Y_.max() < 10 else "tab20")
+    colors = palette(Y_ % palette.N)
+    sizes = np.full(len(X), 20.0)
+    sizes[np.asarray(special, dtype=int)] *= 2
+    for mask, marker in ((Y == Y_, "o"), (Y != Y_, "s")):
+        ax.scatter(X[mask, 0], X[mask, 1], c=colors[mask], s=sizes[mask], marker=marker, edgecolors="black")
+    return ax
+
+
+def data_rect(X, margin=0.5):
+    """The bounding box of X, widened by `margin`, as graph_surface's rect."""
+    return X.min(axis=0) - margin, X.max(axis=0) + margin
+
+
+def save_figure(fig, path):
+    """Save a matplotlib figure whole: write a temporary file next to `path`, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=100, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def write_text(path, text):
+    """Write a text file whole: write a temporary file next to `path`, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def finish_figure(fig, path, show=False):
+    """Save `fig` to `path`, show it when asked, then close it; return the path."""
+    import matplotlib.pyplot as plt
+
+    save_figure(fig, path)
+    if show:
+        plt.show()
+    plt.close(fig)
+    print(f"wrote {path}")
+    return path
+
+
+def myDummyDecision(X):
+    """A fixed linear score, x0 + x1 - 5, to test graph_surface."""
+    return X[:, 0] + X[:, 1] - 5
+
+
+def demo_argparser(description, out):
+    """The flags every 2-D demo shares: --seed, --out and --show."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seed", type=int, default=100, help="random seed (default: 100)")
+    parser.add_argument("--out", type=Path, default=Path(out), help=f"where to write the figure (default: {out})")
+    parser.add_argument("--show", action="store_true", help="also open a window (default: only save PNG)")
+    return parser
+
+
+def main(argv=None):
+    args = demo_argparser("Lab-0 demo: a Gaussian mixture and a dummy decision surface.",
+                          "results/data.png").parse_args(argv)
+    import matplotlib.pyplot as plt
+
+    X, Y_ = sample_gmm_2d(4, 2, 30, rng=args.seed)
+    Y = (myDummyDecision(X) > 0).astype(int)
+    accuracy, recall, precision = eval_perf_binary(Y, Y_)
+    print(f"dummy decision: accuracy {accuracy:.3f}, recall {recall:.3f}, precision {precision:.3f}")
+    fig = plt.figure(figsize=(6, 5))
+    graph_surface(myDummyDecision, data_rect(X), offset=0)
+    graph_data(X, Y_, Y)
+    plt.title("sample_gmm_2d(4, 2, 30) and x0 + x1 - 5 > 0")
+    finish_figure(fig, args.out, args.show)
+
+
+if __name__ == "__main__":
+    main()

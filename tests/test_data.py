@@ -1,0 +1,156 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn import metrics
+
+import data
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ([0, 0, 0, 1, 1, 1], 1.0),
+    ([0, 0, 1, 0, 1, 1], 0.9166666666666666),
+    ([0, 1, 0, 1, 0, 1], 0.7555555555555555),
+    ([1, 0, 1, 0, 1, 0], 0.5),
+])
+def test_eval_AP_lab_values(labels, expected):
+    assert data.eval_AP(labels) == pytest.approx(expected, abs=1e-12)
+
+
+def test_average_precision_matches_sklearn():
+    rng = np.random.default_rng(0)
+    Y_ = rng.integers(2, size=200)
+    scores = rng.normal(size=200) + Y_
+    assert data.average_precision(scores, Y_) == pytest.approx(metrics.average_precision_score(Y_, scores))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_eval_perf_multi_matches_sklearn_with_a_class_never_predicted(seed):
+    rng = np.random.default_rng(seed)
+    C = 5
+    Y_ = rng.integers(C, size=300)
+    Y = rng.integers(C - 1, size=300)  # class C-1 is never predicted
+    accuracy, pr, M = data.eval_perf_multi(Y, Y_)
+    labels = list(range(C))
+    np.testing.assert_array_equal(M, metrics.confusion_matrix(Y_, Y, labels=labels))
+    recall, precision = np.array(pr).T
+    np.testing.assert_allclose(recall, metrics.recall_score(Y_, Y, average=None, labels=labels, zero_division=0))
+    np.testing.assert_allclose(precision,
+                               metrics.precision_score(Y_, Y, average=None, labels=labels, zero_division=0))
+    assert precision[-1] == 0 and np.all(np.isfinite(precision))
+    assert accuracy == pytest.approx(metrics.accuracy_score(Y_, Y))
+
+
+def test_eval_perf_multi_argument_order_is_predicted_then_true():
+    _, pr, M = data.eval_perf_multi([1, 1, 1], [0, 1, 1])
+    np.testing.assert_array_equal(M, [[0, 1], [0, 2]])  # row = true class
+    assert pr[1] == (1.0, 2 / 3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_eval_perf_binary_matches_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    Y_, Y = rng.integers(2, size=100), rng.integers(2, size=100)
+    accuracy, recall, precision = data.eval_perf_binary(Y, Y_)
+    assert accuracy == pytest.approx(metrics.accuracy_score(Y_, Y))
+    assert recall == pytest.approx(metrics.recall_score(Y_, Y))
+    assert precision == pytest.approx(metrics.precision_score(Y_, Y))
+
+
+def test_eval_perf_binary_no_positive_prediction_gives_zero_precision():
+    assert data.eval_perf_binary([0, 0, 0], [0, 1, 1]) == (pytest.approx(1 / 3), 0.0, 0.0)
+
+
+def test_class_to_onehot():
+    np.testing.assert_array_equal(data.class_to_onehot([2, 0, 1]), np.eye(3)[[2, 0, 1]])
+    assert data.class_to_onehot([0, 0], C=3).shape == (2, 3)
+
+
+@pytest.mark.parametrize("sampler", [
+    lambda rng: data.sample_gauss_2d(3, 20, rng=rng),
+    lambda rng: data.sample_gmm_2d(6, 2, 10, rng=rng),
+    lambda rng: (data.Random2DGaussian(rng).get_sample(7), None),
+])
+def test_samplers_are_reproducible_through_rng(sampler):
+    X1, Y1 = sampler(42)
+    X2, Y2 = sampler(np.random.default_rng(42))
+    X3, _ = sampler(43)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(Y1, Y2)
+    assert not np.allclose(X1, X3)
+
+
+def test_sample_shapes_and_classes():
+    X, Y_ = data.sample_gmm_2d(6, 3, 10, rng=0)
+    assert X.shape == (60, 2) and Y_.shape == (60,)
+    assert set(np.unique(Y_)) <= {0, 1, 2}
+    assert np.all(Y_.reshape(6, 10) == Y_.reshape(6, 10)[:, :1])  # one class per component
+    X, Y_ = data.sample_gauss_2d(3, 4, rng=0)
+    np.testing.assert_array_equal(Y_, np.repeat([0, 1, 2], 4))
+
+
+def test_random_gaussian_follows_spec():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        g = data.Random2DGaussian(rng)
+        assert np.all((0 <= g.mean) & (g.mean <= 10))
+        eig = np.linalg.eigvalsh(g.cov)
+        assert np.all(eig >= 0) and np.all(eig <= 4 + 1e-9)  # (U(0,1) * 10 / 5)^2 <= 4
+    X = data.Random2DGaussian(3).get_sample(20000)
+    g = data.Random2DGaussian(3)
+    np.testing.assert_allclose(np.cov(X.T), g.cov, atol=0.1 * max(1, np.abs(g.cov).max()))
+
+
+def test_graph_data_doubles_special_markers():
+    X, Y_ = data.sample_gauss_2d(2, 5, rng=0)
+    fig, ax = plt.subplots()
+    data.graph_data(X, Y_, Y_, special=[1, 3], ax=ax)
+    sizes = np.concatenate([c.get_sizes() for c in ax.collections])
+    assert sorted(sizes.tolist()) == [20.0] * 8 + [40.0] * 2
+    plt.close(fig)
+
+
+def test_graph_data_marks_wrong_points_as_squares():
+    X, Y_ = data.sample_gauss_2d(2, 5, rng=0)
+    Y = Y_.copy()
+    Y[:3] = 1 - Y[:3]
+    fig, ax = plt.subplots()
+    data.graph_data(X, Y_, Y, ax=ax)
+    correct, wrong = ax.collections
+    assert len(correct.get_offsets()) == 7 and len(wrong.get_offsets()) == 3
+    plt.close(fig)
+
+
+def test_graph_surface_draws_function_and_contour():
+    fig, ax = plt.subplots()
+    data.graph_surface(data.myDummyDecision, ([0, 0], [10, 10]), offset=0, width=32, height=16, ax=ax)
+    mesh = ax.collections[0]
+    values = np.asarray(mesh.get_array()).reshape(16, 32)
+    assert values[0, 0] == pytest.approx(-5) and values[-1, -1] == pytest.approx(15)
+    assert mesh.get_clim() == (pytest.approx(-15), pytest.approx(15))  # symmetric around the offset
+    assert len(ax.collections) == 2  # the surface and the contour at the offset
+    plt.close(fig)
+
+
+def test_demo_writes_png(tmp_path):
+    out = tmp_path / "demo.png"
+    data.main(["--out", str(out)])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in tmp_path.iterdir() if p.name != "demo.png"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: data.sample_gmm_2d(2, 3, 10), "K"),
+    (lambda: data.sample_gauss_2d(0, 10), "C"),
+    (lambda: data.sample_gmm_2d(4, 2, 0), "N"),
+    (lambda: data.eval_perf_multi([0, 1], [0, 1, 1]), "Y"),
+    (lambda: data.eval_perf_multi([0, -1], [0, 1]), "Y"),
+    (lambda: data.eval_perf_binary([0, 2], [0, 1]), "Y"),
+    (lambda: data.eval_AP([0, 0, 0]), "ranked_labels"),
+    (lambda: data.class_to_onehot([0, 3], C=2), "Y"),
+    (lambda: data.check_data(np.ones(3)), "X"),
+    (lambda: data.check_data([[1.0, np.nan]]), "X"),
+    (lambda: data.make_rng("seed"), "rng"),
+])
+def test_bad_input_names_the_argument(call, argument):
+    with pytest.raises(ValueError, match=rf"^{argument}:"):
+        call()
