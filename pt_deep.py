@@ -1,0 +1,218 @@
+"""A configurable fully connected classifier in PyTorch, with our own batch normalization.
+
+config = [D, H1, ..., C]: [2, 3] is logistic regression, [2, 5, 3] one hidden layer of 5 units.
+For every layer k:
+
+    S_k = H_{k-1} W_k + b_k            # W_k (in, out), b_k (out,)
+    H_k = f(BN(S_k))  (hidden layers)  # BN only with batchnorm=True
+    probs = softmax(S_last)
+
+Training (`train`) and evaluation (`eval`) are pt_logreg's: one loop serves both models.
+
+Run `python pt_deep.py` for the lab's experiments (two mixtures x three configs, ReLU vs sigmoid);
+`--animate` also writes a GIF of the decision surface while [2, 10, 10, 2] trains.
+"""
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import data
+from pt_logreg import cross_entropy, plot_decision, report, to_tensors, train
+
+ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+
+
+class PTDeep(nn.Module):
+    """Fully connected classifier; weights in self.weights, biases in self.biases (ParameterLists).
+
+    Initialization: W_k ~ N(0, gain / fan_in) with gain 2 before a ReLU (He) and 1 otherwise (LeCun),
+    which keeps the variance of the scores about constant from layer to layer; biases start at zero.
+    The output layer uses gain 1, so for inputs of moderate size (MNIST pixels in [0, 1]) the untrained
+    scores are small, the softmax nearly uniform and the untrained loss close to ln C.
+
+    With batchnorm=True every hidden layer normalizes its scores S_k with the batch mean and variance
+    (training mode) or with running averages of them (eval mode), then scales and shifts them with
+    learnable gamma_k, beta_k. The running averages are buffers: they follow .to(), are saved in the
+    state_dict and are not parameters. (b_k is then redundant: the mean subtraction removes it and its
+    gradient is zero; it is kept so that every config has the same weights/biases layout.)
+    """
+
+    def __init__(self, config, activation=torch.relu, batchnorm=False, momentum=0.1, eps=1e-5, seed=None):
+        super().__init__()
+        self.config = check_config(config)
+        self.activation = check_activation(activation)
+        self.batchnorm = bool(batchnorm)
+        self.momentum, self.eps = momentum, eps
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        gain = 2.0 if self.activation is torch.relu else 1.0
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for k, (fan_in, fan_out) in enumerate(zip(self.config[:-1], self.config[1:], strict=True)):
+            g = gain if k < self.n_hidden else 1.0
+            W = torch.randn(fan_in, fan_out, generator=generator) * math.sqrt(g / fan_in)
+            self.weights.append(nn.Parameter(W))
+            self.biases.append(nn.Parameter(torch.zeros(fan_out)))
+        if self.batchnorm:
+            hidden = self.config[1:-1]
+            self.gammas = nn.ParameterList([nn.Parameter(torch.ones(h)) for h in hidden])
+            self.betas = nn.ParameterList([nn.Parameter(torch.zeros(h)) for h in hidden])
+            for k, h in enumerate(hidden):
+                self.register_buffer(f"running_mean{k}", torch.zeros(h))
+                self.register_buffer(f"running_var{k}", torch.ones(h))
+
+    @property
+    def n_hidden(self):
+        return len(self.config) - 2
+
+    @property
+    def n_inputs(self):
+        return self.config[0]
+
+    @property
+    def n_classes(self):
+        return self.config[-1]
+
+    def normalize(self, k, S):
+        """Batch-normalize the scores S (N, H_k) of hidden layer k, before gamma and beta.
+
+        Training mode: batch statistics (biased variance, as in the normalization itself), and the
+        running averages move towards them (unbiased variance). Eval mode: the running averages only,
+        so a sample's output does not depend on the rest of its batch.
+        """
+        running_mean = getattr(self, f"running_mean{k}")
+        running_var = getattr(self, f"running_var{k}")
+        if self.training:
+            if S.shape[0] < 2:
+                raise ValueError("X: batch normalization in training mode needs at least 2 rows per batch")
+            mean = S.mean(dim=0)
+            var = S.var(dim=0, unbiased=False)
+            with torch.no_grad():
+                n = S.shape[0]
+                running_mean.lerp_(mean, self.momentum)
+                running_var.lerp_(var * n / (n - 1), self.momentum)
+        else:
+            mean, var = running_mean, running_var
+        return (S - mean) / torch.sqrt(var + self.eps)
+
+    def logits(self, X):
+        """Classification scores of shape (N, C) for X of shape (N, D)."""
+        H = X
+        for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            S = H @ W + b  # (N, config[k+1])
+            if k == self.n_hidden:
+                return S
+            if self.batchnorm:
+                S = self.gammas[k] * self.normalize(k, S) + self.betas[k]
+            H = self.activation(S)
+
+    def forward(self, X):
+        """Class probabilities of shape (N, C)."""
+        return torch.softmax(self.logits(X), dim=1)
+
+    def get_loss(self, X, Yoh_, param_lambda=0.0):
+        """Mean negative log-likelihood plus param_lambda times the squared norm of all weights."""
+        loss = cross_entropy(self.logits(X), Yoh_)
+        if param_lambda:
+            loss = loss + param_lambda * sum(W.pow(2).sum() for W in self.weights)
+        return loss
+
+    def count_params(self):
+        """Print the name and shape of every parameter; return their total number of elements."""
+        total = 0
+        for name, p in self.named_parameters():
+            print(f"{name:<12s} {tuple(p.shape)}")
+            total += p.numel()
+        print(f"total        {total}")
+        return total
+
+    def extra_repr(self):
+        act = next(name for name, f in ACTIVATIONS.items() if f is self.activation)
+        return f"config={self.config}, activation={act}, batchnorm={self.batchnorm}"
+
+
+def check_config(config):
+    """config must be a list of at least two positive ints [D, H1, ..., C]."""
+    try:
+        sizes = list(config)
+    except TypeError:
+        raise ValueError(f"config: expected a list of layer sizes [D, ..., C], got {config!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"config: expected at least two sizes [D, ..., C], got {sizes}")
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"config: every layer size must be a positive integer, got {sizes}")
+    return [int(s) for s in sizes]
+
+
+def check_activation(activation):
+    """Accept torch.relu / torch.sigmoid / torch.tanh or their names."""
+    if isinstance(activation, str) and activation in ACTIVATIONS:
+        return ACTIVATIONS[activation]
+    if any(activation is f for f in ACTIVATIONS.values()):
+        return activation
+    raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)} (or torch.relu, torch.sigmoid, "
+                     f"torch.tanh), got {activation!r}")
+
+
+def animate_training(model, X, Y_, path, param_niter, param_delta, param_lambda, frames=40):
+    """Train `model` on (X, Y_) and write a GIF of its decision surface every param_niter/frames steps."""
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import PillowWriter
+
+    Xt, Yoh_ = to_tensors(X, Y_, C=model.n_classes)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    writer = PillowWriter(fps=8)
+    tmp = path.with_name(f".{path.name}.tmp.gif")  # renamed when complete: no torn GIF
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def frame(it):
+        ax.clear()
+        plot_decision(model, X, Y_, f"{model.config}, iteration {it + 1}", ax)
+        writer.grab_frame()
+
+    with writer.saving(fig, tmp, dpi=80):
+        train(model, Xt, Yoh_, param_niter, param_delta, param_lambda,
+              log_every=max(1, param_niter // frames), callback=frame)
+    tmp.replace(path)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    parser = data.demo_argparser("PTDeep on 2-D Gaussian mixtures: depth and activation.", "results/pt_deep.png")
+    parser.add_argument("--niter", type=int, default=10_000, help="gradient steps (default: 10000)")
+    parser.add_argument("--animate", action="store_true",
+                        help="also write a GIF of the decision surface of [2,10,10,2] while it trains")
+    args = parser.parse_args(argv)
+    import matplotlib.pyplot as plt
+
+    torch.set_num_threads(1)  # tiny tensors: a second thread only adds overhead (and stalls under load)
+    param_delta, param_lambda = 0.1, 1e-4
+    rng = np.random.default_rng(args.seed)
+    datasets = {"gmm(4,2,40)": data.sample_gmm_2d(4, 2, 40, rng=rng),
+                "gmm(6,2,10)": data.sample_gmm_2d(6, 2, 10, rng=rng)}
+    runs = [(config, "relu") for config in ([2, 2], [2, 10, 2], [2, 10, 10, 2])] + [([2, 10, 10, 2], "sigmoid")]
+    fig, axes = plt.subplots(len(datasets), len(runs), figsize=(4 * len(runs), 4 * len(datasets)))
+    for row, (set_name, (X, Y_)) in zip(axes, datasets.items(), strict=True):
+        Xt, Yoh_ = to_tensors(X, Y_, C=2)
+        for ax, (config, act) in zip(row, runs, strict=True):
+            model = PTDeep(config, act, seed=args.seed)
+            start = time.perf_counter()
+            losses = train(model, Xt, Yoh_, args.niter, param_delta, param_lambda, log_every=0)
+            name = f"{set_name} {config} {act}"
+            report(f"{name}: loss {losses[-1]:.4f}, {time.perf_counter() - start:.1f} s;", model, X, Y_)
+            plot_decision(model, X, Y_, f"{name}\nloss {losses[-1]:.3f}", ax)
+    fig.suptitle(f"PTDeep, {args.niter} steps, delta {param_delta}, lambda {param_lambda}: P(class 1)")
+    data.finish_figure(fig, args.out, args.show)
+
+    if args.animate:
+        X, Y_ = datasets["gmm(6,2,10)"]
+        animate_training(PTDeep([2, 10, 10, 2], "relu", seed=args.seed), X, Y_, args.out.with_suffix(".gif"),
+                         args.niter, param_delta, param_lambda)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+import data
+import pt_deep
+import pt_logreg
+from pt_deep import PTDeep
+
+
+@pytest.mark.parametrize("config, total", [([2, 3], 9), ([2, 5, 3], 33), ([784, 100, 10], 79510)])
+def test_count_params(config, total, capsys):
+    assert PTDeep(config).count_params() == total
+    printed = capsys.readouterr().out
+    assert "weights.0" in printed and "biases.0" in printed and f"{total}" in printed
+    if config == [784, 100, 10]:
+        assert "(784, 100)" in printed and "(100, 10)" in printed
+
+
+def test_parameters_are_parameter_lists_without_linear_layers():
+    model = PTDeep([2, 5, 5, 3])
+    assert isinstance(model.weights, nn.ParameterList) and isinstance(model.biases, nn.ParameterList)
+    assert [tuple(W.shape) for W in model.weights] == [(2, 5), (5, 5), (5, 3)]
+    assert not any(isinstance(m, (nn.Linear, nn.Sequential)) for m in model.modules())
+
+
+def test_logistic_regression_config_equals_ptlogreg():
+    X, Y_ = data.sample_gauss_2d(3, 30, rng=0)
+    logreg = PTLogreg = pt_logreg.PTLogreg(2, 3)
+    pt_logreg.train(PTLogreg, *pt_logreg.to_tensors(X, Y_), 300, 0.05, 1e-3, log_every=0)
+    deep = PTDeep([2, 3])
+    with torch.no_grad():
+        deep.weights[0].copy_(logreg.W)
+        deep.biases[0].copy_(logreg.b)
+    np.testing.assert_array_equal(pt_logreg.eval(deep, X), pt_logreg.eval(logreg, X))
+    Xt, Yoh_ = pt_logreg.to_tensors(X, Y_)
+    assert deep.get_loss(Xt, Yoh_, 1e-3).item() == logreg.get_loss(Xt, Yoh_, 1e-3).item()
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_each_activation_learns_a_nonlinear_problem(activation):
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    model = PTDeep([2, 10, 10, 2], activation, seed=0)
+    losses = pt_logreg.train(model, *pt_logreg.to_tensors(X, Y_), 3000, 0.3, log_every=0)
+    assert losses[-1] < 0.5 * losses[0]
+    assert np.mean(pt_logreg.eval(model, X).argmax(axis=1) == Y_) >= 0.9
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_untrained_loss_is_about_ln_C_on_pixel_like_inputs(activation):
+    generator = torch.Generator().manual_seed(0)
+    X = (torch.rand(2000, 784, generator=generator) < 0.15).float()  # sparse inputs in [0, 1], like digits
+    Yoh_ = torch.eye(10)[torch.randint(10, (2000,), generator=generator)]
+    for depth in range(3):
+        model = PTDeep([784] + [100] * depth + [10], activation, seed=1)
+        assert model.get_loss(X, Yoh_).item() == pytest.approx(np.log(10), abs=0.25)
+
+
+def test_seed_makes_initialization_reproducible():
+    a, b, c = PTDeep([2, 10, 2], seed=3), PTDeep([2, 10, 2], seed=3), PTDeep([2, 10, 2], seed=4)
+    assert torch.equal(a.weights[0], b.weights[0]) and not torch.equal(a.weights[0], c.weights[0])
+
+
+# --- batch normalization -----------------------------------------------------------------------------
+
+
+def test_batchnorm_normalizes_each_hidden_feature_in_training_mode():
+    model = PTDeep([3, 8, 8, 2], batchnorm=True, seed=0).train()
+    S = torch.randn(256, 8) * 5 + 3
+    Z = model.normalize(0, S)
+    torch.testing.assert_close(Z.mean(dim=0), torch.zeros(8), atol=1e-5, rtol=0)
+    torch.testing.assert_close(Z.var(dim=0, unbiased=False), torch.ones(8), atol=1e-3, rtol=0)
+    torch.testing.assert_close(model.running_mean0, 0.1 * S.mean(dim=0))  # one step of momentum 0.1
+
+
+def test_batchnorm_eval_prediction_does_not_depend_on_the_batch():
+    X, Y_ = data.sample_gmm_2d(6, 2, 20, rng=1)
+    model = PTDeep([2, 10, 10, 2], batchnorm=True, seed=0).double()
+    pt_logreg.train(model, *pt_logreg.to_tensors(X, Y_), 200, 0.1, log_every=0)
+    batch = pt_logreg.eval(model, X)
+    alone = np.vstack([pt_logreg.eval(model, X[i:i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(alone, batch, rtol=0, atol=1e-12)
+    half = pt_logreg.eval(model, X[::2])
+    np.testing.assert_allclose(half, batch[::2], rtol=0, atol=1e-12)
+    # In training mode the same sample's output does depend on its batch: that is what eval mode fixes.
+    with torch.no_grad():
+        model.train()
+        Xt = torch.as_tensor(X)
+        assert not torch.allclose(model(Xt)[:2], model(Xt[:2]))
+
+
+def test_batchnorm_statistics_are_buffers_not_parameters(capsys):
+    model = PTDeep([4, 6, 5, 3], batchnorm=True)
+    buffer_names = {"running_mean0", "running_var0", "running_mean1", "running_var1"}
+    assert buffer_names <= set(model.state_dict())
+    assert not buffer_names & {name for name, _ in model.named_parameters()}
+    plain = 4 * 6 + 6 + 6 * 5 + 5 + 5 * 3 + 3
+    assert model.count_params() == plain + 2 * (6 + 5)  # gamma and beta, no running statistics
+    assert "running" not in capsys.readouterr().out
+    model = model.to(torch.float64)
+    assert model.running_var1.dtype == torch.float64  # buffers follow .to()
+    restored = PTDeep([4, 6, 5, 3], batchnorm=True).double()
+    model.running_mean0.fill_(7)
+    restored.load_state_dict(model.state_dict())
+    assert torch.all(restored.running_mean0 == 7)
+
+
+def test_no_batchnorm_on_the_output_layer():
+    model = PTDeep([2, 4, 3], batchnorm=True)
+    assert len(model.gammas) == 1 and model.gammas[0].shape == (4,)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_batchnorm_gradients_pass_gradcheck(activation):
+    model = PTDeep([3, 5, 4, 2], activation, batchnorm=True, seed=0).double().train()
+    X = torch.randn(7, 3, dtype=torch.float64)
+    Yoh_ = torch.eye(2, dtype=torch.float64)[torch.randint(2, (7,))]
+    names = [name for name, _ in model.named_parameters()]
+
+    def loss(X, *params):
+        return torch.func.functional_call(model, dict(zip(names, params, strict=True)), (X,)) \
+            .log().mul(Yoh_).sum()
+
+    inputs = (X.requires_grad_(),) + tuple(p.detach().clone().requires_grad_() for p in model.parameters())
+    assert torch.autograd.gradcheck(loss, inputs, eps=1e-6, atol=1e-5)
+
+
+def test_plain_model_gradients_pass_gradcheck():
+    model = PTDeep([3, 5, 2], "sigmoid", seed=0).double()
+    X = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda X: model.logits(X), (X,))
+
+
+def test_batchnorm_trains_and_predicts():
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    model = PTDeep([2, 10, 10, 2], batchnorm=True, seed=0)
+    losses = pt_logreg.train(model, *pt_logreg.to_tensors(X, Y_), 2000, 0.1, 1e-4, log_every=0)
+    assert losses[-1] < 0.3 * losses[0]
+    assert np.mean(pt_logreg.eval(model, X).argmax(axis=1) == Y_) >= 0.9
+
+
+def test_demo_and_animation_write_files(tmp_path):
+    out = tmp_path / "deep.png"
+    pt_deep.main(["--niter", "40", "--animate", "--out", str(out)])
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert out.with_suffix(".gif").read_bytes()[:3] == b"GIF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.gif", "deep.png"]
+
+
+X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=0))
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: PTDeep([2]), "config"),
+    (lambda: PTDeep([2, 0, 2]), "config"),
+    (lambda: PTDeep([2, -3]), "config"),
+    (lambda: PTDeep(5), "config"),
+    (lambda: PTDeep([2, 2], activation="softplus"), "activation"),
+    (lambda: PTDeep([2, 2], activation=torch.exp), "activation"),
+    (lambda: pt_logreg.train(PTDeep([3, 2]), X_OK, Y_OK, 10, 0.1), "X"),
+    (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),
+    (lambda: pt_logreg.train(PTDeep([2, 3]), X_OK, Y_OK, 10, 0.1), "Yoh_"),
+    (lambda: pt_logreg.to_tensors(np.ones((2, 2)), [0, 2], C=2), "Y_"),
+])
+def test_bad_input_names_the_argument(call, argument):
+    with pytest.raises(ValueError, match=rf"^{argument}:"):
+        call()
+
+
+def test_divergence_stops_naming_the_iteration():
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    with pytest.raises(FloatingPointError, match=r"at iteration \d+.*smaller param_delta"):
+        pt_logreg.train(PTDeep([2, 10, 2], seed=0), *pt_logreg.to_tensors(X * 1e20, Y_), 100, 1e6, log_every=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda():
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    model = PTDeep([2, 10, 2], batchnorm=True, seed=0).cuda()
+    pt_logreg.train(model, *pt_logreg.to_tensors(X, Y_, device="cuda"), 50, 0.1, log_every=0)
+    assert model.running_mean0.is_cuda and pt_logreg.eval(model, X).shape == (60, 2)
