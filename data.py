@@ -34,6 +34,15 @@ def check_positive_int(value, name, minimum=1):
     return int(value)
 
 
+def check_number(value, name, allow_zero=False):
+    """Return `value` as a float, or raise ValueError unless it is finite and > 0 (>= 0 with allow_zero)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not (ok and np.isfinite(value) and (value >= 0 if allow_zero else value > 0)):
+        expected = "a non-negative number" if allow_zero else "a positive number"
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return float(value)
+
+
 def check_data(X, name="X", n_cols=None):
     """Return X as a finite float array of shape (N, D); `n_cols` fixes D when given."""
     X = np.asarray(X)

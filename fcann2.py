@@ -108,10 +108,8 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
     X = data.check_data(X, "X").astype(np.float64)
     Y_ = data.check_labels(Y_, "Y_", n_rows=len(X))
     param_niter = data.check_positive_int(param_niter, "param_niter")
-    if not (np.isfinite(param_delta) and param_delta > 0):
-        raise ValueError(f"param_delta: expected a positive learning rate, got {param_delta!r}")
-    if not (np.isfinite(param_lambda) and param_lambda >= 0):
-        raise ValueError(f"param_lambda: expected a non-negative number, got {param_lambda!r}")
+    param_delta = data.check_number(param_delta, "param_delta")
+    param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
     Yoh_ = data.class_to_onehot(Y_)
     params = fcann2_init(X, Yoh_.shape[1], hidden, rng)
     if log_every is None:

@@ -32,11 +32,13 @@ class KSVMWrap:
     def __init__(self, X, Y_, param_svm_c=1, param_svm_gamma="auto"):
         X = data.check_data(X, "X")
         Y_ = data.check_labels(Y_, "Y_", n_rows=len(X))
-        if not (np.isfinite(param_svm_c) and param_svm_c > 0):
-            raise ValueError(f"param_svm_c: expected a positive number, got {param_svm_c!r}")
-        numeric = isinstance(param_svm_gamma, (int, float, np.number)) and not isinstance(param_svm_gamma, bool)
-        if not (param_svm_gamma in ("auto", "scale") or (numeric and 0 < param_svm_gamma < np.inf)):
-            raise ValueError(f"param_svm_gamma: expected 'auto', 'scale' or a positive number, got {param_svm_gamma!r}")
+        param_svm_c = data.check_number(param_svm_c, "param_svm_c")
+        if param_svm_gamma not in ("auto", "scale"):
+            try:
+                param_svm_gamma = data.check_number(param_svm_gamma, "param_svm_gamma")
+            except ValueError:
+                raise ValueError("param_svm_gamma: expected 'auto', 'scale' or a positive number, "
+                                 f"got {param_svm_gamma!r}") from None
         if len(np.unique(Y_)) < 2:
             raise ValueError("Y_: an SVM needs at least two classes in the training labels")
         self.n_inputs = X.shape[1]

@@ -102,7 +102,7 @@ class PTDeep(nn.Module):
         """Classification scores of shape (N, C) for X of shape (N, D)."""
         H = X
         for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            S = H @ W + b  # (N, config[k+1])
+            S = torch.addmm(b, H, W)  # H @ W + b in one fused call, (N, config[k+1])
             if k == self.n_hidden:
                 return S
             if self.batchnorm:

@@ -47,8 +47,7 @@ def fit_line(X, Y, param_niter=100, param_delta=0.1, seed=None, log_every=1):
     """
     X, Y = as_points(X, Y)
     param_niter = data.check_positive_int(param_niter, "param_niter")
-    if not (np.isfinite(param_delta) and param_delta > 0):
-        raise ValueError(f"param_delta: expected a positive learning rate, got {param_delta!r}")
+    param_delta = data.check_number(param_delta, "param_delta")
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     a = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()
     b = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()

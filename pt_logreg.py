@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 import data
 
@@ -46,7 +47,7 @@ class PTLogreg(nn.Module):
 
     def logits(self, X):
         """Classification scores of shape (N, C)."""
-        return X @ self.W + self.b
+        return torch.addmm(self.b, X, self.W)  # X @ W + b, fused
 
     def forward(self, X):
         """Class probabilities of shape (N, C)."""
@@ -58,8 +59,12 @@ class PTLogreg(nn.Module):
 
 
 def cross_entropy(logits, Yoh_):
-    """Mean over rows of -sum_c Yoh_[i, c] * log softmax(logits)[i, c], from log_softmax (stable)."""
-    return -(Yoh_ * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    """Mean over rows of -sum_c Yoh_[i, c] * log_softmax(logits)[i, c].
+
+    F.cross_entropy with class-probability targets computes exactly this, from log_softmax (stable),
+    in one fused call instead of four: the same numbers, less per-step overhead.
+    """
+    return F.cross_entropy(logits, Yoh_)
 
 
 def model_device_dtype(model):
@@ -114,10 +119,8 @@ def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=
     """
     check_inputs(model, X, Yoh_)
     param_niter = data.check_positive_int(param_niter, "param_niter")
-    if not (np.isfinite(param_delta) and param_delta > 0):
-        raise ValueError(f"param_delta: expected a positive learning rate, got {param_delta!r}")
-    if not (np.isfinite(param_lambda) and param_lambda >= 0):
-        raise ValueError(f"param_lambda: expected a non-negative number, got {param_lambda!r}")
+    param_delta = data.check_number(param_delta, "param_delta")
+    param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
     if log_every is None:
         log_every = max(1, param_niter // 10)
     device, dtype = model_device_dtype(model)

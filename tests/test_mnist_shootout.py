@@ -150,6 +150,16 @@ def test_quick_run_writes_a_sane_report(quick_run):
     assert not list(quick_run.glob(".*tmp*"))  # every file renamed into place
 
 
+def test_background_svms_match_a_run_in_this_process(quick_run):
+    results = json.loads((quick_run / "results.json").read_text())
+    assert "second process" in results["experiments"]["svm"]["note"]
+    arrays = ms.load_dataset("mnist", real_root(), allow_download=False)
+    rows = ms.run_svms(*ms.make_splits(arrays, "cpu", n_train=5000, n_test=1000, seed=0), ms.QUICK)
+    background = results["experiments"]["svm"]["rows"]
+    assert [r["test_accuracy"] for r in rows] == [r["test_accuracy"] for r in background]
+    assert [r["support_vectors"] for r in rows] == [r["support_vectors"] for r in background]
+
+
 def test_quick_run_saves_a_loadable_best_model(quick_run):
     results = json.loads((quick_run / "results.json").read_text())
     model = ms.load_model(quick_run / "best_depth.pt")
