@@ -147,23 +147,21 @@ def load_dataset(dataset="mnist", root=None, allow_download=True):
 
 @dataclass
 class Split:
-    """Images X (N, 784) float32 in [0, 1], labels Y (N,) int64 and one-hot Yoh (N, 10), on one device."""
+    """Images X (N, 784) float32 in [0, 1] and labels Y (N,) int64, on one device."""
 
     X: torch.Tensor
     Y: torch.Tensor
-    Yoh: torch.Tensor
 
     @classmethod
     def from_numpy(cls, images, labels, device):
         X = torch.as_tensor(images.reshape(len(images), -1), device=device).float().div_(255)
-        Y = torch.as_tensor(labels.astype(np.int64), device=device)
-        return cls(X, Y, torch.nn.functional.one_hot(Y, 10).float())
+        return cls(X, torch.as_tensor(labels.astype(np.int64), device=device))
 
     def __len__(self):
         return len(self.Y)
 
     def subset(self, index):
-        return Split(self.X[index], self.Y[index], self.Yoh[index])
+        return Split(self.X[index], self.Y[index])
 
 
 def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, seed=0):
@@ -267,7 +265,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         batch_losses = torch.zeros(n_batches, device=train.X.device)
         for b in range(n_batches):
             index = order[b * batch_size:(b + 1) * batch_size]
-            loss = model.get_loss(train.X[index], train.Yoh[index], param_lambda)
+            loss = model.get_loss(train.X[index], train.Y[index], param_lambda)  # labels as class indices
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -388,7 +386,7 @@ def refit(ctx, config, epochs, name, **train_kwargs):
     validation): the choices are made on validation, the final model sees every training image."""
     model = new_model(ctx, config, batchnorm=train_kwargs.pop("batchnorm", False))
     train_kwargs.setdefault("batch_size", ctx.profile.batch_size)
-    full = Split(*(torch.cat([getattr(ctx.train, f), getattr(ctx.val, f)]) for f in ("X", "Y", "Yoh")))
+    full = Split(torch.cat([ctx.train.X, ctx.val.X]), torch.cat([ctx.train.Y, ctx.val.Y]))
     refit_history = train_mb(model, full, epochs, test=ctx.test, seed=ctx.seed, desc=f"{name} refit",
                              **train_kwargs)
     return model, refit_history, full
@@ -730,8 +728,9 @@ def render_report(results):
     """Markdown: a section per experiment, a table of its rows and its figures."""
     meta = results["meta"]
     lines = [f"# MNIST shootout: {meta['dataset']}", "",
-             f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, "
-             f"{meta['threads']} CPU threads; train/validation/test = {meta['sizes']}.", ""]
+             f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, {meta['threads']} CPU "
+             f"thread(s){' while the SVMs ran in a second process' if meta.get('background_svm') else ''}; "
+             f"train/validation/test = {meta['sizes']}.", ""]
     for name, result in results["experiments"].items():
         lines += [f"## {result['title']}", ""]
         rows = result.get("rows", [])
@@ -842,7 +841,7 @@ def main(argv=None):
     train, val, test = make_splits(arrays, device, args.val_fraction, profile.n_train, profile.n_test, args.seed)
     ctx = Context(args.dataset, profile, train, val, test, out, args.seed)
     names = args.experiments or list(EXPERIMENTS)
-    pool = None
+    pool, threads = None, torch.get_num_threads()
     if "svm" in names and len(names) > 1 and not args.no_background_svm and (os.cpu_count() or 1) > 1:
         # SVC fits on one core, for minutes: let it run in a second process while the nets train, and
         # leave that core to it (two processes fighting over every core slow both many times over).
@@ -852,7 +851,7 @@ def main(argv=None):
         if not args.threads and device.type == "cpu":
             torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 2) - 1)))
     meta = {"dataset": args.dataset, "profile": "quick" if args.quick else "full", "seed": args.seed,
-            "device": str(device), "threads": torch.get_num_threads(),
+            "device": str(device), "threads": torch.get_num_threads(), "background_svm": pool is not None,
             "sizes": f"{len(train)}/{len(val)}/{len(test)}", "settings": asdict(profile)}
     start = time.perf_counter()
     for name in names:
@@ -863,6 +862,8 @@ def main(argv=None):
         result["title"] = experiment.__doc__.splitlines()[0]
         result["seconds"] = time.perf_counter() - t0
         ctx.results[name] = result
+        if name == "svm" and pool is not None:  # the SVM process is done: its core is free again
+            torch.set_num_threads(threads)
         for row in result["rows"]:
             print(f"  {row['model']:<45s} test accuracy {row['test_accuracy']:.4f}")
         write_results(ctx, meta)  # after every experiment: an interrupted run keeps what it finished

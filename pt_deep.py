@@ -114,7 +114,7 @@ class PTDeep(nn.Module):
         return torch.softmax(self.logits(X), dim=1)
 
     def get_loss(self, X, Yoh_, param_lambda=0.0):
-        """Mean negative log-likelihood plus param_lambda times the squared norm of all weights."""
+        """Mean NLL of Yoh_ (one-hot (N, C) or class indices (N,)) plus param_lambda * sum_k ||W_k||^2."""
         loss = cross_entropy(self.logits(X), Yoh_)
         if param_lambda:
             loss = loss + param_lambda * sum(W.pow(2).sum() for W in self.weights)

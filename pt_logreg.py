@@ -54,15 +54,16 @@ class PTLogreg(nn.Module):
         return torch.softmax(self.logits(X), dim=1)
 
     def get_loss(self, X, Yoh_, param_lambda=0.0):
-        """Mean negative log-likelihood of the one-hot labels Yoh_ (N, C) plus param_lambda * ||W||^2."""
+        """Mean NLL of the labels Yoh_ (one-hot (N, C), or class indices (N,)) plus param_lambda * ||W||^2."""
         return cross_entropy(self.logits(X), Yoh_) + param_lambda * self.W.pow(2).sum()
 
 
 def cross_entropy(logits, Yoh_):
     """Mean over rows of -sum_c Yoh_[i, c] * log_softmax(logits)[i, c].
 
-    F.cross_entropy with class-probability targets computes exactly this, from log_softmax (stable),
-    in one fused call instead of four: the same numbers, less per-step overhead.
+    F.cross_entropy computes exactly this, from log_softmax (stable), in one fused call instead of
+    four. It also takes the labels as class indices (an int64 tensor of shape (N,)) in place of the
+    one-hot matrix: the same loss without the (N, C) product, which mini-batch training uses.
     """
     return F.cross_entropy(logits, Yoh_)
 

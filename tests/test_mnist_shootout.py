@@ -177,7 +177,7 @@ def small_splits(n=600, seed=0):
     centers = torch.rand(10, 784, generator=generator)
     Y = torch.randint(10, (n,), generator=generator)
     X = (centers[Y] + 0.6 * torch.rand(n, 784, generator=generator)).clamp(0, 1)
-    full = ms.Split(X, Y, torch.nn.functional.one_hot(Y, 10).float())
+    full = ms.Split(X, Y)
     return full.subset(torch.arange(0, n // 2)), full.subset(torch.arange(n // 2, n))
 
 
@@ -237,7 +237,7 @@ def test_train_mb_does_not_use_a_dataloader():
 def test_divergence_stops_with_a_message():
     train, _ = small_splits(100)
     with pytest.raises(FloatingPointError, match="epoch 1.*smaller learning rate"):
-        ms.train_mb(PTDeep([784, 10]), ms.Split(train.X * 1e30, train.Y, train.Yoh), 2, batch_size=10, lr=1e10)
+        ms.train_mb(PTDeep([784, 10]), ms.Split(train.X * 1e30, train.Y), 2, batch_size=10, lr=1e10)
 
 
 def test_same_seed_same_numbers_on_cpu(tmp_path):

@@ -181,3 +181,11 @@ def test_runs_on_cuda():
     model = PTDeep([2, 10, 2], batchnorm=True, seed=0).cuda()
     pt_logreg.train(model, *pt_logreg.to_tensors(X, Y_, device="cuda"), 50, 0.1, log_every=0)
     assert model.running_mean0.is_cuda and pt_logreg.eval(model, X).shape == (60, 2)
+
+
+def test_loss_takes_class_indices_as_well_as_one_hot():
+    X, Y_ = data.sample_gmm_2d(6, 3, 10, rng=4)
+    model = PTDeep([2, 5, 3], seed=0)
+    Xt, Yoh_ = pt_logreg.to_tensors(X, Y_, C=3)
+    indices = torch.as_tensor(Y_)
+    torch.testing.assert_close(model.get_loss(Xt, indices, 1e-3), model.get_loss(Xt, Yoh_, 1e-3))
