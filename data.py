@@ -9,6 +9,7 @@ Run `python data.py` for the lab-0 demo: a Gaussian mixture, a dummy decision su
 import argparse
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -277,34 +278,36 @@ def data_rect(X, margin=0.5):
     return X.min(axis=0) - margin, X.max(axis=0) + margin
 
 
-def save_figure(fig, path):
-    """Save a matplotlib figure whole: write a temporary file next to `path`, then rename it."""
+@contextmanager
+def atomic_output(path):
+    """Yield a temporary path next to `path` (same suffix); rename it to `path` when the block ends
+    without error, remove it otherwise: readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=path.suffix.lstrip(".") or "png", dpi=100, bbox_inches="tight")
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
-    return path
+
+
+def save_figure(fig, path):
+    """Save a matplotlib figure whole (atomic_output), as the format its suffix names."""
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=100, bbox_inches="tight")
+    return Path(path)
 
 
 def write_text(path, text):
-    """Write a text file whole: write a temporary file next to `path`, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    """Write a UTF-8 text file whole (atomic_output)."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 def finish_figure(fig, path, show=False):
@@ -324,10 +327,10 @@ def myDummyDecision(X):
     return X[:, 0] + X[:, 1] - 5
 
 
-def demo_argparser(description, out):
+def demo_argparser(description, out, seed=100):
     """The flags every 2-D demo shares: --seed, --out and --show."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--seed", type=int, default=100, help="random seed (default: 100)")
+    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default: {seed})")
     parser.add_argument("--out", type=Path, default=Path(out), help=f"where to write the figure (default: {out})")
     parser.add_argument("--show", action="store_true", help="also open a window (default: only save PNG)")
     return parser

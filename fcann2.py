@@ -136,7 +136,9 @@ def fcann2_classify(X, params):
 
 
 def main(argv=None):
-    parser = data.demo_argparser("Two-layer NumPy net on sample_gmm_2d(6, 2, 10).", "results/fcann2.png")
+    # Seed 0: a typical mixture. Some (seed 100, say) interleave the classes so tightly that 5 ReLUs end
+    # in a poor local minimum; 9 of the seeds 0..9 reach 95% train accuracy (a test requires 8).
+    parser = data.demo_argparser("Two-layer NumPy net on sample_gmm_2d(6, 2, 10).", "results/fcann2.png", seed=0)
     parser.add_argument("--niter", type=int, default=100_000, help="gradient steps (default: 100000)")
     args = parser.parse_args(argv)
     import matplotlib.pyplot as plt

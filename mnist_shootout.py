@@ -485,12 +485,9 @@ def plot_confusion(ctx, model, name):
 
 def save_model(ctx, model, name):
     """Save config + state_dict, loadable with torch.load(..., weights_only=True)."""
-    path = ctx.out / name
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": model.config, "batchnorm": model.batchnorm,
-                "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
-    tmp.replace(path)
+    with data.atomic_output(ctx.out / name) as tmp:
+        torch.save({"config": model.config, "batchnorm": model.batchnorm,
+                    "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
     return name
 
 

@@ -165,18 +165,15 @@ def animate_training(model, X, Y_, path, param_niter, param_delta, param_lambda,
     Xt, Yoh_ = to_tensors(X, Y_, C=model.n_classes)
     fig, ax = plt.subplots(figsize=(5, 4.5))
     writer = PillowWriter(fps=8)
-    tmp = path.with_name(f".{path.name}.tmp.gif")  # renamed when complete: no torn GIF
-    path.parent.mkdir(parents=True, exist_ok=True)
 
     def frame(it):
         ax.clear()
         plot_decision(model, X, Y_, f"{model.config}, iteration {it + 1}", ax)
         writer.grab_frame()
 
-    with writer.saving(fig, tmp, dpi=80):
+    with data.atomic_output(path) as tmp, writer.saving(fig, tmp, dpi=80):
         train(model, Xt, Yoh_, param_niter, param_delta, param_lambda,
               log_every=max(1, param_niter // frames), callback=frame)
-    tmp.replace(path)
     plt.close(fig)
     print(f"wrote {path}")
 

@@ -154,3 +154,14 @@ def test_demo_writes_png(tmp_path):
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         call()
+
+
+def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "report.md"
+    data.write_text(target, "complete")
+    with pytest.raises(RuntimeError), data.atomic_output(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+    assert target.stat().st_mode & 0o777 == 0o644
