@@ -826,8 +826,6 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     device = choose_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     profile = QUICK if args.quick else FULL
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "depth_configs": args.configs}
     profile = replace(profile, **{k: v for k, v in overrides.items() if v is not None})
@@ -839,6 +837,8 @@ def main(argv=None):
     ctx = Context(args.dataset, profile, train, val, test, out, args.seed)
     names = args.experiments or list(EXPERIMENTS)
     pool, threads = None, torch.get_num_threads()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if "svm" in names and len(names) > 1 and not args.no_background_svm and (os.cpu_count() or 1) > 1:
         # SVC fits on one core, for minutes: let it run in a second process while the nets train, and
         # leave that core to it (two processes fighting over every core slow both many times over).
@@ -851,21 +851,24 @@ def main(argv=None):
             "device": str(device), "threads": torch.get_num_threads(), "background_svm": pool is not None,
             "sizes": f"{len(train)}/{len(val)}/{len(test)}", "settings": asdict(profile)}
     start = time.perf_counter()
-    for name in names:
-        experiment = EXPERIMENTS[name]
-        print(f"== {name}: {experiment.__doc__.splitlines()[0]}")
-        t0 = time.perf_counter()
-        result = experiment(ctx)
-        result["title"] = experiment.__doc__.splitlines()[0]
-        result["seconds"] = time.perf_counter() - t0
-        ctx.results[name] = result
-        if name == "svm" and pool is not None:  # the SVM process is done: its core is free again
-            torch.set_num_threads(threads)
-        for row in result["rows"]:
-            print(f"  {row['model']:<45s} test accuracy {row['test_accuracy']:.4f}")
-        write_results(ctx, meta)  # after every experiment: an interrupted run keeps what it finished
-    if pool is not None:
-        pool.shutdown()
+    try:
+        for name in names:
+            experiment = EXPERIMENTS[name]
+            print(f"== {name}: {experiment.__doc__.splitlines()[0]}")
+            t0 = time.perf_counter()
+            result = experiment(ctx)
+            result["title"] = experiment.__doc__.splitlines()[0]
+            result["seconds"] = time.perf_counter() - t0
+            ctx.results[name] = result
+            if name == "svm":  # the SVM process (if any) is done: its core is free again
+                torch.set_num_threads(args.threads or threads)
+            for row in result["rows"]:
+                print(f"  {row['model']:<45s} test accuracy {row['test_accuracy']:.4f}")
+            write_results(ctx, meta)  # after every experiment: an interrupted run keeps what it finished
+    finally:
+        torch.set_num_threads(threads)  # main() may be called from a REPL or a test: leave it as found
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     print(f"total {time.perf_counter() - start:.1f} s; wrote {out / 'report.md'} and {out / 'results.json'}")
     return ctx.results
 

@@ -128,7 +128,9 @@ def test_real_data_loads(dataset, train_labels, test_labels):
 def quick_run(tmp_path_factory):
     root = real_root()
     out = tmp_path_factory.mktemp("quick")
+    threads = torch.get_num_threads()
     ms.main(["--quick", "--data-root", str(root), "--out", str(out), "--device", "cpu", "--threads", "2"])
+    assert torch.get_num_threads() == threads  # main() leaves the process as it found it
     return out
 
 
