@@ -27,8 +27,8 @@ def test_parameters_are_parameter_lists_without_linear_layers():
 
 def test_logistic_regression_config_equals_ptlogreg():
     X, Y_ = data.sample_gauss_2d(3, 30, rng=0)
-    logreg = PTLogreg = pt_logreg.PTLogreg(2, 3)
-    pt_logreg.train(PTLogreg, *pt_logreg.to_tensors(X, Y_), 300, 0.05, 1e-3, log_every=0)
+    logreg = pt_logreg.PTLogreg(2, 3)
+    pt_logreg.train(logreg, *pt_logreg.to_tensors(X, Y_), 300, 0.05, 1e-3, log_every=0)
     deep = PTDeep([2, 3])
     with torch.no_grad():
         deep.weights[0].copy_(logreg.W)
