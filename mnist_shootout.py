@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import struct
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -874,4 +875,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FileNotFoundError as error:  # missing data: the message says what to do, a traceback would not
+        sys.exit(f"error: {error}")
