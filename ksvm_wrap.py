@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.svm import SVC
+from tqdm import tqdm
 
 import data
 import pt_deep
@@ -33,12 +34,10 @@ class KSVMWrap:
         X = data.check_data(X, "X")
         Y_ = data.check_labels(Y_, "Y_", n_rows=len(X))
         param_svm_c = data.check_number(param_svm_c, "param_svm_c")
-        if param_svm_gamma not in ("auto", "scale"):
-            try:
-                param_svm_gamma = data.check_number(param_svm_gamma, "param_svm_gamma")
-            except ValueError:
-                raise ValueError("param_svm_gamma: expected 'auto', 'scale' or a positive number, "
-                                 f"got {param_svm_gamma!r}") from None
+        if not isinstance(param_svm_gamma, str):
+            param_svm_gamma = data.check_number(param_svm_gamma, "param_svm_gamma")
+        elif param_svm_gamma not in ("auto", "scale"):
+            raise ValueError(f"param_svm_gamma: expected 'auto', 'scale' or a positive number, got {param_svm_gamma!r}")
         if len(np.unique(Y_)) < 2:
             raise ValueError("Y_: an SVM needs at least two classes in the training labels")
         self.n_inputs = X.shape[1]
@@ -74,8 +73,6 @@ def compare(n_datasets=50, settings=((6, 2, 10), (10, 3, 10)), n_test=100, param
     `n_test` points per component from the same mixture. Mixtures in which some class got no component
     are redrawn (a one-class problem says nothing). Returns {setting: {model: {metric: [values]}}}.
     """
-    from tqdm import tqdm
-
     rng = np.random.default_rng(seed)
     results = {}
     for K, C, N in settings:

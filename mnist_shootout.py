@@ -23,10 +23,13 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from tqdm import tqdm
 
 import data
 from pt_deep import PTDeep, check_config
@@ -164,6 +167,10 @@ class Split:
     def subset(self, index):
         return Split(self.X[index], self.Y[index])
 
+    @staticmethod
+    def concat(*splits):
+        return Split(torch.cat([s.X for s in splits]), torch.cat([s.Y for s in splits]))
+
 
 def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, seed=0):
     """Train / validation / test Splits: a random val_fraction of the (first n_train) training images
@@ -177,8 +184,8 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
     n_val = int(round(val_fraction * n_train))
     full = Split.from_numpy(x_train[:n_train], y_train[:n_train], device)
     index = torch.as_tensor(order, device=device)
-    return full.subset(index[n_val:]), full.subset(index[:n_val]), Split.from_numpy(x_test[:n_test], y_test[:n_test],
-                                                                                    device)
+    test = Split.from_numpy(x_test[:n_test], y_test[:n_test], device)
+    return full.subset(index[n_val:]), full.subset(index[:n_val]), test
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -194,7 +201,7 @@ def evaluate(model, split, chunk=10_000):
     losses, predictions = [], []
     for start in range(0, len(split), chunk):
         logits = model.logits(split.X[start:start + chunk])
-        losses.append(torch.nn.functional.cross_entropy(logits, split.Y[start:start + chunk], reduction="none"))
+        losses.append(F.cross_entropy(logits, split.Y[start:start + chunk], reduction="none"))
         predictions.append(logits.argmax(dim=1))
     model.train(was_training)
     per_sample, Y = torch.cat(losses), torch.cat(predictions)
@@ -251,7 +258,6 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {batch_size}")
     if early_stopping and val is None:
         raise ValueError("val: early stopping needs a validation split")
-    from tqdm import tqdm
 
     opt = make_optimizer(optimizer, model.parameters(), lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=lr_gamma) if lr_gamma else None
@@ -339,6 +345,11 @@ class Context:
     best_config: list = field(default_factory=lambda: [784, 100, 10])
     svm_rows: object = None  # a Future of run_svms' rows when the SVMs run in a background process
 
+    @cached_property
+    def train_and_val(self):
+        """Every training image: what a model is retrained on once validation has made its choices."""
+        return Split.concat(self.train, self.val)
+
 
 def config_name(config):
     return "[" + ",".join(map(str, config)) + "]"
@@ -373,24 +384,18 @@ def new_model(ctx, config, **kwargs):
     return PTDeep(config, seed=ctx.seed, **kwargs).to(ctx.train.X.device)
 
 
-def fit(ctx, config, name, epochs=None, **train_kwargs):
-    """Train a fresh PTDeep(config) with train_mb on ctx's splits; return (model, history)."""
+def fit(ctx, config, name, epochs=None, refit=False, **train_kwargs):
+    """Train a fresh PTDeep(config) with train_mb; return (model, history).
+
+    By default it trains on ctx.train and watches ctx.val; with refit=True it trains on every training
+    image (ctx.train_and_val) for `epochs` chosen beforehand on validation, with nothing left to watch.
+    """
     model = new_model(ctx, check_mnist_config(config), batchnorm=train_kwargs.pop("batchnorm", False))
     train_kwargs.setdefault("batch_size", ctx.profile.batch_size)
-    history = train_mb(model, ctx.train, epochs or ctx.profile.epochs, val=ctx.val, test=ctx.test, seed=ctx.seed,
-                       desc=name, **train_kwargs)
+    train, val = (ctx.train_and_val, None) if refit else (ctx.train, ctx.val)
+    history = train_mb(model, train, epochs or ctx.profile.epochs, val=val, test=ctx.test, seed=ctx.seed,
+                       desc=f"{name} refit" if refit else name, **train_kwargs)
     return model, history
-
-
-def refit(ctx, config, epochs, name, **train_kwargs):
-    """Retrain PTDeep(config) from scratch on training + validation data for `epochs` (chosen on
-    validation): the choices are made on validation, the final model sees every training image."""
-    model = new_model(ctx, config, batchnorm=train_kwargs.pop("batchnorm", False))
-    train_kwargs.setdefault("batch_size", ctx.profile.batch_size)
-    full = Split(torch.cat([ctx.train.X, ctx.val.X]), torch.cat([ctx.train.Y, ctx.val.Y]))
-    refit_history = train_mb(model, full, epochs, test=ctx.test, seed=ctx.seed, desc=f"{name} refit",
-                             **train_kwargs)
-    return model, refit_history, full
 
 
 def figure(ctx, name, fig):
@@ -515,8 +520,8 @@ def select_and_refit(ctx, config, name, batchnorm=False):
     tried = {lam: fit(ctx, config, f"{name} λ={lam:g}", param_lambda=lam, **recipe)[1] for lam in DEPTH_LAMBDAS}
     param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
     epochs = int(np.argmax(history.val_accuracy)) + 1
-    model, final, full = refit(ctx, config, epochs, name, param_lambda=param_lambda, **recipe)
-    row = model_row(name, model, ctx, final, train=full, param_lambda=param_lambda,
+    model, final = fit(ctx, config, name, epochs, refit=True, param_lambda=param_lambda, **recipe)
+    row = model_row(name, model, ctx, final, train=ctx.train_and_val, param_lambda=param_lambda,
                     val_accuracy=max(history.val_accuracy),
                     seconds=sum(h.seconds for h in tried.values()) + final.seconds)
     return model, history, row
@@ -626,8 +631,8 @@ def run_svms(train, val, test, profile):
     """
     from sklearn.svm import SVC
 
-    X = torch.cat([train.X, val.X]).cpu().numpy()
-    Y = torch.cat([train.Y, val.Y]).cpu().numpy()
+    every = Split.concat(train, val)
+    X, Y = every.X.cpu().numpy(), every.Y.cpu().numpy()
     X_test, Y_test = test.X.cpu().numpy(), test.Y.cpu().numpy()
     n = len(X) if profile.svm_train is None else min(profile.svm_train, len(X))
     runs = [("SVC linear", "linear", "scale", n), ("SVC RBF gamma='scale'", "rbf", "scale", n),

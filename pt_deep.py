@@ -200,7 +200,7 @@ def main(argv=None):
             start = time.perf_counter()
             losses = train(model, Xt, Yoh_, args.niter, param_delta, param_lambda, log_every=0)
             name = f"{set_name} {config} {act}"
-            report(f"{name}: loss {losses[-1]:.4f}, {time.perf_counter() - start:.1f} s;", model, X, Y_)
+            report(f"{name} (loss {losses[-1]:.4f}, {time.perf_counter() - start:.1f} s)", model, X, Y_)
             plot_decision(model, X, Y_, f"{name}\nloss {losses[-1]:.3f}", ax)
     fig.suptitle(f"PTDeep, {args.niter} steps, delta {param_delta}, lambda {param_lambda}: P(class 1)")
     data.finish_figure(fig, args.out, args.show)

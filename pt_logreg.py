@@ -151,10 +151,9 @@ def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=
 @torch.no_grad()
 def eval(model, X):
     """Class probabilities (NumPy, shape (N, C)) for NumPy data X of shape (N, D), in eval mode."""
-    X = data.check_data(X, "X")
+    X = data.check_data(X, "X", n_cols=model.n_inputs)
     device, dtype = model_device_dtype(model)
     X = torch.as_tensor(X, device=device, dtype=dtype)
-    check_inputs(model, X)
     was_training = model.training
     model.eval()
     try:
@@ -208,7 +207,6 @@ def main(argv=None):
     import matplotlib.pyplot as plt
 
     torch.set_num_threads(1)  # tiny tensors: a second thread only adds overhead (and stalls under load)
-    torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
     for row, C in zip(axes, (2, 3), strict=True):
