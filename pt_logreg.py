@@ -23,6 +23,14 @@ import torch.nn.functional as F
 import data
 
 
+def weight_parameter(W):
+    """W (in, out), the lab's layout, as a Parameter kept in memory as nn.Linear keeps its weight,
+    (out, in), and seen through a transpose: the same numbers and shape, but the products of a training
+    step run up to 3x faster for narrow outputs such as MNIST's 10 classes (benchmarks/bench_train.py).
+    Gradients, .to() and state_dict keep the layout."""
+    return nn.Parameter(W.t().contiguous().t())
+
+
 class PTLogreg(nn.Module):
     """Logistic regression of D-dimensional data into C classes.
 
@@ -34,7 +42,7 @@ class PTLogreg(nn.Module):
         super().__init__()
         D = data.check_positive_int(D, "D")
         C = data.check_positive_int(C, "C")
-        self.W = nn.Parameter(torch.zeros(D, C))  # (D, C)
+        self.W = weight_parameter(torch.zeros(D, C))  # (D, C)
         self.b = nn.Parameter(torch.zeros(C))  # (C,)
 
     @property

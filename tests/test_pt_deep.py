@@ -189,3 +189,41 @@ def test_loss_takes_class_indices_as_well_as_one_hot():
     Xt, Yoh_ = pt_logreg.to_tensors(X, Y_, C=3)
     indices = torch.as_tensor(Y_)
     torch.testing.assert_close(model.get_loss(Xt, indices, 1e-3), model.get_loss(Xt, Yoh_, 1e-3))
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("param_lambda", [0.0, 1e-2])
+def test_sgd_step_by_hand_equals_autograd_and_torch_sgd(activation, param_lambda):
+    torch.manual_seed(0)
+    by_hand = PTDeep([5, 7, 6, 3], activation, seed=1).double()
+    autograd = PTDeep([5, 7, 6, 3], activation, seed=1).double()
+    optimizer = torch.optim.SGD(autograd.parameters(), lr=0.3)
+    for _ in range(20):
+        X, Y = torch.randn(11, 5, dtype=torch.float64), torch.randint(0, 3, (11,))
+        loss = by_hand.sgd_step(X, Y, 0.3, param_lambda)
+        reference = autograd.get_loss(X, Y, param_lambda)
+        optimizer.zero_grad()
+        reference.backward()
+        optimizer.step()
+        assert loss.item() == pytest.approx(reference.item(), rel=1e-12)  # the loss before the step
+    for (name, p), q in zip(by_hand.named_parameters(), autograd.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-12, msg=name)
+    assert not torch.equal(by_hand.weights[0], PTDeep([5, 7, 6, 3], activation, seed=1).weights[0].double())
+
+
+def test_sgd_step_leaves_batchnorm_to_autograd():
+    model = PTDeep([2, 4, 2], batchnorm=True)
+    assert not model.steps_by_hand and PTDeep([2, 4, 2]).steps_by_hand
+    with pytest.raises(ValueError, match="^sgd_step: a batch-normalized model"):
+        model.sgd_step(torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), 0.1)
+
+
+def test_weights_are_stored_out_by_in_and_keep_that_layout():
+    model = PTDeep([784, 100, 10], seed=0)
+    reloaded = PTDeep([784, 100, 10], seed=1)
+    reloaded.load_state_dict(model.state_dict())
+    for W in list(model.double().weights) + list(reloaded.weights):
+        assert W.dim() == 2 and W.t().is_contiguous()  # (in, out) to the user, nn.Linear's (out, in) in memory
+    torch.testing.assert_close(reloaded.weights[1].double(), model.weights[1])
+    model.get_loss(torch.rand(3, 784, dtype=torch.float64), torch.tensor([1, 2, 3])).backward()
+    assert all(W.grad.stride() == W.stride() for W in model.weights)
