@@ -197,23 +197,42 @@ def test_train_mb_is_reproducible_with_a_seed():
     assert not torch.equal(model.weights[0], states[0]["weights.0"])  # another shuffle, another result
 
 
-def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch):
+@pytest.mark.parametrize("by_hand, optimizer, batchnorm, method", [
+    (True, "sgd", False, "sgd_step"), (False, "sgd", False, "get_loss"),
+    (True, "adam", False, "get_loss"), (True, "sgd", True, "get_loss"),  # where the hand-written step does not apply
+])
+def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_hand, optimizer, batchnorm, method):
     train, _ = small_splits(200)
-    model = PTDeep([784, 10], seed=0)
+    model = PTDeep([784, 10, 10], batchnorm=batchnorm, seed=0)
     seen = []
-    original = model.get_loss
+    original = getattr(model, method)
 
-    def spy(X, Yoh_, param_lambda=0.0):
+    def spy(X, *args):
         seen.append(X.shape[0])
-        return original(X, Yoh_, param_lambda)
+        return original(X, *args)
 
-    monkeypatch.setattr(model, "get_loss", spy)
+    monkeypatch.setattr(model, method, spy)
     orders = []
     real_randperm = torch.randperm
     monkeypatch.setattr(torch, "randperm", lambda *a, **k: orders.append(real_randperm(*a, **k)) or orders[-1])
-    ms.train_mb(model, train, 2, batch_size=30)
+    ms.train_mb(model, train, 2, batch_size=30, optimizer=optimizer, by_hand=by_hand)
     assert seen == [30, 30, 30, 10] * 2  # ceil(100 / 30) steps per epoch, the last one smaller
     assert len(orders) == 2 and not torch.equal(orders[0], orders[1])
+
+
+@pytest.mark.parametrize("batch_size", [7, 100])
+def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size):
+    train, val = small_splits(200)
+    train = ms.Split(train.X.double(), train.Y)
+    models = {}
+    for by_hand in (True, False):
+        model = PTDeep([784, 20, 20, 10], seed=3).double()
+        ms.train_mb(model, train, 3, batch_size=batch_size, lr=0.2, param_lambda=1e-3, lr_gamma=0.8, seed=4,
+                    by_hand=by_hand)
+        models[by_hand] = model
+    for (name, p), q in zip(models[True].named_parameters(), models[False].parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-10, msg=name)
+    assert not torch.equal(models[True].weights[0], PTDeep([784, 20, 20, 10], seed=3).weights[0].double())
 
 
 def test_early_stopping_restores_a_copy_of_the_best_epoch():
@@ -242,15 +261,20 @@ def test_divergence_stops_with_a_message():
         ms.train_mb(PTDeep([784, 10]), ms.Split(train.X * 1e30, train.Y), 2, batch_size=10, lr=1e10)
 
 
-def test_same_seed_same_numbers_on_cpu(tmp_path):
+def test_same_seed_same_numbers_on_cpu_and_autograd_nearly_the_same(tmp_path):
     root = real_root()
-    runs = []
-    for name in ("a", "b"):
+    runs, metas = [], []
+    for name, extra in (("a", []), ("b", []), ("autograd", ["--autograd"])):
         ms.main(["weights", "--quick", "--epochs", "1", "--data-root", str(root), "--out", str(tmp_path / name),
-                 "--device", "cpu"])
-        rows = json.loads((tmp_path / name / "results.json").read_text())["experiments"]["weights"]["rows"]
-        runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in rows])
+                 "--device", "cpu"] + extra)
+        results = json.loads((tmp_path / name / "results.json").read_text())
+        runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in results["experiments"]["weights"]["rows"]])
+        metas.append(results["meta"])
     assert runs[0] == runs[1]
+    assert metas[0]["sgd_steps_by_hand"] and not metas[2]["sgd_steps_by_hand"]
+    for by_hand, autograd in zip(runs[0], runs[2], strict=True):  # the same steps, rounded differently
+        assert by_hand["test_loss"] == pytest.approx(autograd["test_loss"], rel=1e-4)
+        assert by_hand["test_accuracy"] == pytest.approx(autograd["test_accuracy"], abs=2e-3)
 
 
 # --- bad input ---------------------------------------------------------------------------------------
@@ -294,3 +318,16 @@ def test_fashion_quick_depth_trains_every_config(tmp_path):
     ms.main(["depth", "--quick", "--dataset", "fashion", "--data-root", str(root), "--out", str(tmp_path)])
     rows = json.loads((tmp_path / "results.json").read_text())["experiments"]["depth"]["rows"]
     assert len(rows) == 4 and all(r["test_accuracy"] > 0.7 for r in rows)
+
+
+@pytest.mark.parametrize("kernel, gamma", [("rbf", "scale"), ("rbf", 0.5), ("linear", "scale"), ("poly", "scale")])
+def test_svc_predict_gives_libsvms_labels(kernel, gamma):
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6)) + np.repeat(rng.normal(scale=0.8, size=(5, 6)), 80, axis=0)  # 5 overlapping
+    Y = np.repeat([3, 5, 6, 8, 9], 80)  # classes, labels that are not 0..4
+    svm = SVC(kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(X[::2], Y[::2])
+    predicted = ms.svc_predict(svm, X[1::2].astype(np.float32), chunk=64)
+    np.testing.assert_array_equal(predicted, svm.predict(X[1::2].astype(np.float32)))
+    assert 0.3 < np.mean(predicted == Y[1::2]) < 0.95  # a hard problem: many close votes, many errors
