@@ -4,7 +4,8 @@ For [784,10], [784,100,10], [784,100,100,10] and batch sizes 100, 1000 and the f
 
 - bound: the epoch's matrix products (forward, and the weight and input gradients of the backward
   pass) timed alone with torch.mm at the same shapes: no training loop can beat it;
-- train_mb: mnist_shootout.train_mb with PTDeep;
+- train_mb: mnist_shootout.train_mb with PTDeep, as the shootout runs it (SGD steps by hand: PTDeep.sgd_step);
+- autograd: the same with by_hand=False, loss.backward() and torch.optim.SGD;
 - reference: a plain loop, nn.Linear layers + F.cross_entropy, a per-batch index gather, optimizer step;
 - DataLoader: the common approach, torchvision's MNIST with ToTensor through a DataLoader (batch 100
   only, and only with --dataloader: it is slow by a factor that needs no repeated proof);
@@ -17,6 +18,8 @@ Every figure is the median of --repeats epochs after one warm-up epoch.
 
 import argparse
 import gzip
+import itertools
+import math
 import shutil
 import statistics
 import sys
@@ -46,28 +49,40 @@ def sync(device):
 
 def median_seconds(run, repeats, device):
     """Median wall time of run() over `repeats` calls, after one warm-up call."""
-    run()
-    times = []
-    for _ in range(repeats):
-        sync(device)
-        start = time.perf_counter()
-        run()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return side_by_side({"run": run}, repeats, device)["run"]
 
 
-def mm_seconds(m, k, n, device, repeats=20):
-    """Median seconds of one float32 (m, k) @ (k, n) product."""
-    a = torch.randn(m, k, device=device)
-    b = torch.randn(k, n, device=device)
-    out = torch.empty(m, n, device=device)
+def side_by_side(runs, repeats, device):
+    """{name: median wall time of runs[name]()} over `repeats` rounds, after one warm-up round; every
+    round calls each run once, in turn, so that a slow spell of a shared machine hits them all alike."""
+    times = {name: [] for name in runs}
+    for round_ in range(repeats + 1):
+        for name, run in runs.items():
+            sync(device)
+            start = time.perf_counter()
+            run()
+            sync(device)
+            if round_ > 0:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
-    def run():
-        for _ in range(10):
-            torch.mm(a, b, out=out)
 
-    return median_seconds(run, repeats, device) / 10
+def mm_seconds(m, k, n, device, repeats=5):
+    """Median seconds of one float32 (m, k) @ (k, n) product, in the fastest of the four memory layouts
+    (each factor stored as it is or transposed): the bound should not depend on the layout we chose."""
+    best = math.inf
+    for a_t, b_t in itertools.product((False, True), repeat=2):
+        a = torch.randn(k, m, device=device).t() if a_t else torch.randn(m, k, device=device)
+        b = torch.randn(n, k, device=device).t() if b_t else torch.randn(k, n, device=device)
+        out = torch.empty(m, n, device=device)
+        calls = max(1, min(20, int(2e8 / (m * k * n))))  # about 0.2 GFLOP per timing, so small ones are seen
+
+        def run(a=a, b=b, out=out, calls=calls):
+            for _ in range(calls):
+                torch.mm(a, b, out=out)
+
+        best = min(best, median_seconds(run, repeats, device) / calls)
+    return best
 
 
 def epoch_bound(config, N, batch_size, device):
@@ -135,29 +150,32 @@ def dataloader_epoch_seconds(root, batch_size, repeats, device):
 
 
 def svm_seconds(sizes, root):
-    """Fit and predict (10000 test images) seconds of the shootout's SVCs."""
-    from sklearn.svm import SVC
-
+    """Fit and predict (10000 test images, with libsvm's predict and with the shootout's) seconds of the
+    shootout's SVCs."""
     x_train, y_train, x_test, y_test = ms.load_dataset("mnist", root)
     X = x_train.reshape(len(x_train), -1).astype(np.float32) / 255
     X_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
     for n in sizes:
         for kernel in ("linear", "rbf"):
-            svm = SVC(kernel=kernel, decision_function_shape="ovo", cache_size=2000)
+            svm = ms.make_svc(kernel)
             start = time.perf_counter()
             svm.fit(X[:n], y_train[:n])
             fit = time.perf_counter() - start
-            start = time.perf_counter()
-            accuracy = np.mean(svm.predict(X_test) == y_test)
-            predict = time.perf_counter() - start
-            print(f"SVC {kernel:<6s} on {n:>5d}: fit {fit:7.1f} s  predict {predict:6.1f} s  "
-                  f"total {fit + predict:7.1f} s  test accuracy {accuracy:.4f}", flush=True)
+            seconds, labels = {}, {}
+            for name, predict in (("libsvm", svm.predict), ("ours", partial(ms.svc_predict, svm))):
+                start = time.perf_counter()
+                labels[name] = predict(X_test)
+                seconds[name] = time.perf_counter() - start
+            same = "same labels" if np.array_equal(labels["libsvm"], labels["ours"]) else "LABELS DIFFER"
+            print(f"SVC {kernel:<6s} on {n:>5d}: fit {fit:7.1f} s  predict {seconds['ours']:6.1f} s "
+                  f"(libsvm's {seconds['libsvm']:6.1f} s, {same})  total {fit + seconds['ours']:7.1f} s  "
+                  f"test accuracy {np.mean(labels['ours'] == y_test):.4f}", flush=True)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per figure (default: 5)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed epochs per figure (default: 7)")
     parser.add_argument("--data-root", default=None, help="MNIST root (default: $MNIST_ROOT or the cache)")
     parser.add_argument("--dataloader", action="store_true", help="also time torchvision + DataLoader")
     parser.add_argument("--svm", type=int, nargs="*", default=[], metavar="N",
@@ -172,20 +190,22 @@ def main(argv=None):
     peak = 2 * 1000 * 784 * 100 / mm_seconds(1000, 784, 100, device) / 1e9
     print(f"torch.mm float32 (1000 x 784) @ (784 x 100): {peak:.1f} GFLOP/s")
     print(f"{'config':<18s} {'batch':>6s} {'bound s':>8s} {'GFLOP/s':>8s} {'train_mb s':>10s} {'x bound':>8s} "
-          f"{'reference s':>11s} {'ref/ours':>8s}")
+          f"{'autograd s':>10s} {'reference s':>11s} {'ref/ours':>8s}")
     generator = torch.Generator().manual_seed(0)
     for config in CONFIGS:
         for batch_size in (100, 1000, N):
             bound, flops = epoch_bound(config, N, batch_size, device)
-            model = PTDeep(config, seed=0).to(device)
-            ours = median_seconds(partial(ms.train_mb, model, train, 1, batch_size=batch_size, lr=0.01),
-                                  args.repeats, device)
+            runs = {by_hand: partial(ms.train_mb, PTDeep(config, seed=0).to(device), train, 1, batch_size=batch_size,
+                                     lr=0.01, by_hand=by_hand)
+                    for by_hand in (True, False)}  # train_mb as the shootout runs it, and its autograd path
             reference = reference_model(config, device)
             optimizer = torch.optim.SGD(reference.parameters(), lr=0.01)
-            plain = median_seconds(partial(reference_epoch, train, reference, optimizer, batch_size, generator),
-                                   args.repeats, device)
+            runs["reference"] = partial(reference_epoch, train, reference, optimizer, batch_size, generator)
+            seconds = side_by_side(runs, args.repeats, device)
+            ours = seconds[True]
             print(f"{ms.config_name(config):<18s} {batch_size:>6d} {bound:8.3f} {flops / bound / 1e9:8.1f} "
-                  f"{ours:10.3f} {ours / bound:8.2f} {plain:11.3f} {plain / ours:8.2f}", flush=True)
+                  f"{ours:10.3f} {ours / bound:8.2f} {seconds[False]:10.3f} {seconds['reference']:11.3f} "
+                  f"{seconds['reference'] / ours:8.2f}", flush=True)
             if args.dataloader and config == [784, 100, 10] and batch_size == 100:
                 loader = dataloader_epoch_seconds(root, 100, max(1, args.repeats // 2), device)
                 print(f"{'  torchvision + DataLoader':<34s} {loader:10.3f} s per epoch: {loader / ours:.1f}x ours",
