@@ -7,7 +7,9 @@ For every layer k:
     H_k = f(BN(S_k))  (hidden layers)  # BN only with batchnorm=True
     probs = softmax(S_last)
 
-Training (`train`) and evaluation (`eval`) are pt_logreg's: one loop serves both models.
+Training (`train`) and evaluation (`eval`) are pt_logreg's: one loop serves both models. `sgd_step` is
+one SGD step with the backward pass written out by hand, as fcann2 does for one hidden layer: what
+mnist_shootout's train_mb takes on MNIST, where autograd's per-step overhead would dominate.
 
 Run `python pt_deep.py` for the lab's experiments (two mixtures x three configs, ReLU vs sigmoid);
 `--animate` also writes a GIF of the decision surface while [2, 10, 10, 2] trains.
@@ -135,9 +137,10 @@ class PTDeep(nn.Module):
     def sgd_step(self, X, Y, lr, param_lambda=0.0):
         """One SGD step on the mini-batch X (n, D), Y (n,) class indices, with the gradients of get_loss
         written out by hand and fused with the update. It computes what get_loss(X, Y, param_lambda).backward()
-        and a torch.optim.SGD(lr) step compute, up to rounding, in a third of the operations: on small
-        batches the time goes to the number of operations, not to their size. Returns the loss before the
-        step (a 0-dim tensor: no wait for the device).
+        and a torch.optim.SGD(lr) step compute, up to rounding, in about half the operations and without
+        autograd's or the optimizer's bookkeeping: on small batches the time goes to the number of
+        operations, not to their size. Returns the loss before the step (a 0-dim tensor: no wait for the
+        device).
 
         With S_k = H_k-1 W_k + b_k, H_k = f(S_k) and G_k = n dL/dS_k (the batch size n times the gradient):
 

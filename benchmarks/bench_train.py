@@ -3,7 +3,8 @@
 For [784,10], [784,100,10], [784,100,100,10] and batch sizes 100, 1000 and the full training set:
 
 - bound: the epoch's matrix products (forward, and the weight and input gradients of the backward
-  pass) timed alone with torch.mm at the same shapes: no training loop can beat it;
+  pass) alone, called with torch.mm at the same shapes, each in its fastest memory layout: no
+  training loop can beat it;
 - train_mb: mnist_shootout.train_mb with PTDeep, as the shootout runs it (SGD steps by hand: PTDeep.sgd_step);
 - autograd: the same with by_hand=False, loss.backward() and torch.optim.SGD;
 - reference: a plain loop, nn.Linear layers + F.cross_entropy, a per-batch index gather, optimizer step;
@@ -11,9 +12,10 @@ For [784,10], [784,100,10], [784,100,100,10] and batch sizes 100, 1000 and the f
   only, and only with --dataloader: it is slow by a factor that needs no repeated proof);
 
 then fcann2's 1e5 demo iterations against a minimal NumPy loop, and the shootout's SVCs (--svm).
-Every figure is the median of --repeats epochs after one warm-up epoch.
+Every figure is the median of --repeats epochs after one warm-up epoch; bound, train_mb, autograd and
+reference take turns within each round, so that a slow spell of a shared machine hits them alike.
 
-    python benchmarks/bench_train.py [--device cpu|cuda] [--repeats 5] [--dataloader] [--svm 10000 60000]
+    python benchmarks/bench_train.py [--device cpu|cuda] [--repeats 7] [--dataloader] [--svm 10000 60000]
 """
 
 import argparse
@@ -67,38 +69,43 @@ def side_by_side(runs, repeats, device):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def mm_seconds(m, k, n, device, repeats=5):
-    """Median seconds of one float32 (m, k) @ (k, n) product, in the fastest of the four memory layouts
+def fastest_product(m, k, n, device, repeats=5):
+    """(seconds, run) for one float32 (m, k) @ (k, n) product in the fastest of the four memory layouts
     (each factor stored as it is or transposed): the bound should not depend on the layout we chose."""
-    best = math.inf
+    best = (math.inf, None)
     for a_t, b_t in itertools.product((False, True), repeat=2):
         a = torch.randn(k, m, device=device).t() if a_t else torch.randn(m, k, device=device)
         b = torch.randn(n, k, device=device).t() if b_t else torch.randn(k, n, device=device)
-        out = torch.empty(m, n, device=device)
+        product = partial(torch.mm, a, b, out=torch.empty(m, n, device=device))
         calls = max(1, min(20, int(2e8 / (m * k * n))))  # about 0.2 GFLOP per timing, so small ones are seen
-
-        def run(a=a, b=b, out=out, calls=calls):
-            for _ in range(calls):
-                torch.mm(a, b, out=out)
-
-        best = min(best, median_seconds(run, repeats, device) / calls)
+        seconds = median_seconds(lambda product=product, calls=calls: [product() for _ in range(calls)],
+                                 repeats, device) / calls
+        best = min(best, (seconds, product), key=lambda pair: pair[0])
     return best
 
 
 def epoch_bound(config, N, batch_size, device):
-    """Seconds one epoch's matrix products take on their own: per layer the forward product, the weight
-    gradient and (all but the first layer) the input gradient, for every full batch plus the remainder."""
+    """One epoch's matrix products on their own, each in its fastest layout: per layer the forward
+    product, the weight gradient and (all but the first layer) the input gradient, for every full batch
+    plus the remainder. Returns run() (the products, called as any training loop must call them) and
+    their FLOPs."""
     full, rest = divmod(N, batch_size)
-    total, flops = 0.0, 0.0
+    products, flops = [], 0.0
     for k, (fan_in, fan_out) in enumerate(zip(config[:-1], config[1:], strict=True)):
         for count, B in ((full, batch_size), (1 if rest else 0, rest)):
             if count == 0:
                 continue
             shapes = [(B, fan_in, fan_out), (fan_in, B, fan_out)] + ([(B, fan_out, fan_in)] if k > 0 else [])
             for m, kk, n in shapes:
-                total += count * mm_seconds(m, kk, n, device)
+                products.append((count, fastest_product(m, kk, n, device)[1]))
                 flops += count * 2 * m * kk * n
-    return total, flops
+
+    def run():
+        for count, product in products:
+            for _ in range(count):
+                product()
+
+    return run, flops
 
 
 def reference_epoch(train, model, optimizer, batch_size, generator):
@@ -187,22 +194,23 @@ def main(argv=None):
     train = ms.Split.from_numpy(x_train, y_train, device)
     N = len(train)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, N = {N}")
-    peak = 2 * 1000 * 784 * 100 / mm_seconds(1000, 784, 100, device) / 1e9
+    peak = 2 * 1000 * 784 * 100 / fastest_product(1000, 784, 100, device)[0] / 1e9
     print(f"torch.mm float32 (1000 x 784) @ (784 x 100): {peak:.1f} GFLOP/s")
     print(f"{'config':<18s} {'batch':>6s} {'bound s':>8s} {'GFLOP/s':>8s} {'train_mb s':>10s} {'x bound':>8s} "
           f"{'autograd s':>10s} {'reference s':>11s} {'ref/ours':>8s}")
     generator = torch.Generator().manual_seed(0)
     for config in CONFIGS:
         for batch_size in (100, 1000, N):
-            bound, flops = epoch_bound(config, N, batch_size, device)
-            runs = {by_hand: partial(ms.train_mb, PTDeep(config, seed=0).to(device), train, 1, batch_size=batch_size,
-                                     lr=0.01, by_hand=by_hand)
-                    for by_hand in (True, False)}  # train_mb as the shootout runs it, and its autograd path
+            runs = {}
+            runs["bound"], flops = epoch_bound(config, N, batch_size, device)
+            for by_hand in (True, False):  # train_mb as the shootout runs it, and its autograd path
+                model = PTDeep(config, seed=0).to(device)
+                runs[by_hand] = partial(ms.train_mb, model, train, 1, batch_size=batch_size, lr=0.01, by_hand=by_hand)
             reference = reference_model(config, device)
             optimizer = torch.optim.SGD(reference.parameters(), lr=0.01)
             runs["reference"] = partial(reference_epoch, train, reference, optimizer, batch_size, generator)
             seconds = side_by_side(runs, args.repeats, device)
-            ours = seconds[True]
+            bound, ours = seconds["bound"], seconds[True]
             print(f"{ms.config_name(config):<18s} {batch_size:>6d} {bound:8.3f} {flops / bound / 1e9:8.1f} "
                   f"{ours:10.3f} {ours / bound:8.2f} {seconds[False]:10.3f} {seconds['reference']:11.3f} "
                   f"{seconds['reference'] / ours:8.2f}", flush=True)

@@ -331,3 +331,16 @@ def test_svc_predict_gives_libsvms_labels(kernel, gamma):
     predicted = ms.svc_predict(svm, X[1::2].astype(np.float32), chunk=64)
     np.testing.assert_array_equal(predicted, svm.predict(X[1::2].astype(np.float32)))
     assert 0.3 < np.mean(predicted == Y[1::2]) < 0.95  # a hard problem: many close votes, many errors
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_train_mb_on_cuda_matches_the_cpu():
+    train, _ = small_splits(300)
+    models = {}
+    for device in ("cpu", "cuda"):
+        model = PTDeep([784, 30, 10], seed=2).double().to(device)
+        split = ms.Split(train.X.double().to(device), train.Y.to(device))
+        ms.train_mb(model, split, 2, batch_size=16, lr=0.1, param_lambda=1e-4, seed=1)
+        models[device] = model
+    for p, q in zip(models["cpu"].parameters(), models["cuda"].parameters(), strict=True):
+        torch.testing.assert_close(p, q.cpu(), rtol=0, atol=1e-9)
