@@ -646,27 +646,45 @@ def exp_untrained(ctx):
                     "scores are small, the softmax nearly uniform and -log(1/10) = ln 10 per sample."}
 
 
-def make_svc(kernel, gamma="scale"):
-    """The shootout's SVC: one-vs-one, scikit-learn's defaults otherwise (C=1, tolerance 1e-3), and a
-    large kernel cache, which saves recomputing kernel rows but does not change the solution."""
+def fit_svc(kernel, gamma, X, Y):
+    """The shootout's SVC, fitted on (X, Y) without the columns that are 0 in every row of X: one-vs-one,
+    scikit-learn's defaults otherwise (C=1, tolerance 1e-3), and a large kernel cache, which saves
+    recomputing kernel rows but does not change the solution. Returns (svm, columns): columns is the
+    boolean mask of the columns kept, for svc_predict.
+
+    Such a column adds exactly 0 to every kernel value between training vectors (x_i y_i = 0), so the
+    solution is the same (tested: the same support vectors, coefficients to rounding, and predictions),
+    and on MNIST, where 67 of the 784 pixels are 0 in every training image, the fit is about 10% faster.
+    gamma 'scale' and 'auto' are resolved first, on all the columns, as scikit-learn resolves them.
+    """
     from sklearn.svm import SVC
 
-    return SVC(kernel=kernel, gamma=gamma, decision_function_shape="ovo", cache_size=SVC_CACHE_MB)
+    X = np.asarray(X, dtype=np.float64)
+    if gamma == "scale":
+        gamma = 1.0 / (X.shape[1] * X.var())
+    elif gamma == "auto":
+        gamma = 1.0 / X.shape[1]
+    columns = X.any(axis=0)
+    svm = SVC(kernel=kernel, gamma=gamma, decision_function_shape="ovo", cache_size=SVC_CACHE_MB)
+    return svm.fit(X[:, columns], Y), columns
 
 
-def svc_predict(svm, X, chunk=2000):
+def svc_predict(svm, X, columns=None, chunk=2000):
     """svm.predict(X) for a fitted scikit-learn SVC with a linear or RBF kernel, with the kernels evaluated
     by matrix products (BLAS, every core) instead of libsvm's loop over one pair of vectors at a time:
-    the same labels (a test compares them), over 10x faster on MNIST. Other kernels: svm.predict.
+    the same labels (a test compares them), about 10x faster on MNIST. Other kernels: svm.predict.
+    columns: the mask fit_svc returns (None: the SVC was fitted on every column of X).
 
     libsvm's one-vs-one rule: for every pair of classes i < j the decision value is
         sum over the support vectors v of class i of dual_coef[j-1, v] K(x, v)
       + sum over the support vectors v of class j of dual_coef[i, v] K(x, v) + intercept[pair];
     it votes for i when > 0, else for j, and the class with the most votes wins (the first one on a tie).
     """
+    columns = np.ones(X.shape[1], dtype=bool) if columns is None else columns
     if svm.kernel not in ("linear", "rbf") or svm.break_ties:
-        return svm.predict(X)
-    vectors = svm.support_vectors_  # float64, grouped by class
+        return svm.predict(np.asarray(X)[:, columns])
+    vectors = np.zeros((len(svm.support_vectors_), len(columns)))  # grouped by class
+    vectors[:, columns] = svm.support_vectors_  # the columns left out were 0 in every training vector
     first = np.concatenate([[0], np.cumsum(svm.n_support_)])
     of = [slice(first[c], first[c + 1]) for c in range(len(svm.classes_))]  # the support vectors of class c
     pairs = list(itertools.combinations(range(len(svm.classes_)), 2))
@@ -703,17 +721,16 @@ def run_svms(train, val, test, profile):
             ("SVC RBF gamma='auto'", "rbf", "auto", min(profile.svm_subset, len(X)))]
     rows = []
     for name, kernel, gamma, size in runs:
-        svm = make_svc(kernel, gamma)
         start = time.perf_counter()
-        svm.fit(X[:size], Y[:size])
+        svm, columns = fit_svc(kernel, gamma, X[:size], Y[:size])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        predicted = svc_predict(svm, X_test)
+        predicted = svc_predict(svm, X_test, columns)
         predict_seconds = time.perf_counter() - start
         accuracy, pr, _ = data.eval_perf_multi(predicted, Y_test, C=10)
         recall, precision = np.mean(pr, axis=0)
         seen = min(size, 2000)  # train accuracy, close to 1 for SVMs, estimated on a sample: cheaper
-        train_accuracy = float(np.mean(svc_predict(svm, X[:seen]) == Y[:seen]))
+        train_accuracy = float(np.mean(svc_predict(svm, X[:seen], columns) == Y[:seen]))
         rows.append({"model": f"{name} on {size}", "train_accuracy": train_accuracy, "test_accuracy": accuracy,
                      "test_precision": float(precision), "test_recall": float(recall),
                      "support_vectors": int(len(svm.support_)), "fit_seconds": fit_seconds,
@@ -736,7 +753,9 @@ def exp_svm(ctx):
     else:
         rows, where = run_svms(ctx.train, ctx.val, ctx.test, ctx.profile), "in this process"
     return {"rows": rows,
-            "note": f"Fitted {where} (scikit-learn's SVC uses one core). Train accuracy of the SVMs is measured "
+            "note": f"Fitted {where} (scikit-learn's SVC uses one core), without the pixels that are 0 in every "
+                    "training image (the same solution, faster: fit_svc); predictions by kernel matrix products "
+                    "(svc_predict: libsvm's labels, 10x faster). Train accuracy of the SVMs is measured "
                     "on (at most) their first 2000 training images. gamma='auto' is 1/784, ten times smaller than "
                     "'scale' = 1/(784 Var(X)) ≈ 1/(784 · 0.095): too wide a kernel for digits."}
 

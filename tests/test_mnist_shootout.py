@@ -320,17 +320,37 @@ def test_fashion_quick_depth_trains_every_config(tmp_path):
     assert len(rows) == 4 and all(r["test_accuracy"] > 0.7 for r in rows)
 
 
+def overlapping_classes(seed=0):
+    """400 6-D points of 5 overlapping classes labelled 3, 5, 6, 8, 9 (not 0..4); columns 1 and 4 are 0
+    in the first (training) half and not in the second."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(400, 6)) + np.repeat(rng.normal(scale=0.8, size=(5, 6)), 80, axis=0)
+    X[::2, 1] = X[::2, 4] = 0
+    return X, np.repeat([3, 5, 6, 8, 9], 80)
+
+
 @pytest.mark.parametrize("kernel, gamma", [("rbf", "scale"), ("rbf", 0.5), ("linear", "scale"), ("poly", "scale")])
 def test_svc_predict_gives_libsvms_labels(kernel, gamma):
     from sklearn.svm import SVC
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, 6)) + np.repeat(rng.normal(scale=0.8, size=(5, 6)), 80, axis=0)  # 5 overlapping
-    Y = np.repeat([3, 5, 6, 8, 9], 80)  # classes, labels that are not 0..4
+    X, Y = overlapping_classes()
     svm = SVC(kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(X[::2], Y[::2])
     predicted = ms.svc_predict(svm, X[1::2].astype(np.float32), chunk=64)
     np.testing.assert_array_equal(predicted, svm.predict(X[1::2].astype(np.float32)))
     assert 0.3 < np.mean(predicted == Y[1::2]) < 0.95  # a hard problem: many close votes, many errors
+
+
+@pytest.mark.parametrize("kernel, gamma", [("rbf", "scale"), ("rbf", "auto"), ("linear", "scale")])
+def test_fit_svc_without_the_zero_columns_finds_the_same_machine(kernel, gamma):
+    from sklearn.svm import SVC
+
+    X, Y = overlapping_classes(1)
+    svm, columns = ms.fit_svc(kernel, gamma, X[::2], Y[::2])
+    assert columns.tolist() == [True, False, True, True, False, True]
+    full = SVC(kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(X[::2], Y[::2])
+    np.testing.assert_array_equal(svm.support_, full.support_)
+    np.testing.assert_allclose(svm.dual_coef_, full.dual_coef_, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(ms.svc_predict(svm, X[1::2], columns), full.predict(X[1::2]))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
