@@ -654,7 +654,7 @@ def fit_svc(kernel, gamma, X, Y):
 
     Such a column adds exactly 0 to every kernel value between training vectors (x_i y_i = 0), so the
     solution is the same (tested: the same support vectors, coefficients to rounding, and predictions),
-    and on MNIST, where 67 of the 784 pixels are 0 in every training image, the fit is about 10% faster.
+    and on MNIST, where 67 of the 784 pixels are 0 in every training image, the fit is 5-7% faster.
     gamma 'scale' and 'auto' are resolved first, on all the columns, as scikit-learn resolves them.
     """
     from sklearn.svm import SVC
