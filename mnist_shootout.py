@@ -47,6 +47,7 @@ IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+IDX_NAMES = [name for pair in IDX_FILES.values() for name in pair]  # the four files, in that order
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801
 
 
@@ -97,7 +98,7 @@ def find_idx(raw_dir, name):
 
 def missing_data_error(dataset, raw_dir, reason):
     folder, url = DATASETS[dataset]
-    names = "\n  ".join(n for pair in IDX_FILES.values() for n in pair)
+    names = "\n  ".join(IDX_NAMES)
     return FileNotFoundError(
         f"{dataset} data not found in {raw_dir} ({reason}).\nPut these four files there, plain or gzipped "
         f"(.gz):\n  {names}\nThey are published at {url}; or point --data-root or MNIST_ROOT at a folder "
@@ -125,17 +126,16 @@ def load_dataset(dataset="mnist", root=None, allow_download=True):
         raise ValueError(f"dataset: expected one of {sorted(DATASETS)}, got {dataset!r}")
     root = Path(root) if root is not None else default_root()
     raw_dir = root / DATASETS[dataset][0] / "raw"
-    names = [n for pair in IDX_FILES.values() for n in pair]
-    if any(find_idx(raw_dir, n) is None for n in names):
+    if any(find_idx(raw_dir, n) is None for n in IDX_NAMES):
         if not allow_download:
             raise missing_data_error(dataset, raw_dir, "download not allowed")
         try:
             download(dataset, root)
         except Exception as error:  # no network, read-only folder, checksum mismatch ...
             raise missing_data_error(dataset, raw_dir, f"download failed: {error}") from error
-        if any(find_idx(raw_dir, n) is None for n in names):
+        if any(find_idx(raw_dir, n) is None for n in IDX_NAMES):
             raise missing_data_error(dataset, raw_dir, "download left files missing")
-    arrays = [read_idx(find_idx(raw_dir, n)) for n in names]
+    arrays = [read_idx(find_idx(raw_dir, n)) for n in IDX_NAMES]
     for (images, labels), split in zip((arrays[:2], arrays[2:]), IDX_FILES, strict=True):
         if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (len(images),):
             raise ValueError(f"{raw_dir}: {split} images {images.shape} and labels {labels.shape} do not match "
@@ -200,11 +200,13 @@ def evaluate(model, split, chunk=10_000):
     was_training = model.training
     model.eval()
     losses, predictions = [], []
-    for start in range(0, len(split), chunk):
-        logits = model.logits(split.X[start:start + chunk])
-        losses.append(F.cross_entropy(logits, split.Y[start:start + chunk], reduction="none"))
-        predictions.append(logits.argmax(dim=1))
-    model.train(was_training)
+    try:
+        for start in range(0, len(split), chunk):
+            logits = model.logits(split.X[start:start + chunk])
+            losses.append(F.cross_entropy(logits, split.Y[start:start + chunk], reduction="none"))
+            predictions.append(logits.argmax(dim=1))
+    finally:
+        model.train(was_training)
     per_sample, Y = torch.cat(losses), torch.cat(predictions)
     return per_sample.mean().item(), (Y == split.Y).float().mean().item(), Y, per_sample
 
@@ -478,11 +480,11 @@ def exp_weights(ctx):
                     "templates; with λ=0 the weights of pixels that are almost always 0 hardly move."}
 
 
-def plot_worst(ctx, model, name):
-    """The test images that contribute most to the loss, with true and predicted labels."""
+def plot_worst(ctx, Y, per_sample, name):
+    """The test images that contribute most to the loss, with true and predicted labels (Y and per_sample:
+    evaluate's predictions and per-sample losses on ctx.test)."""
     import matplotlib.pyplot as plt
 
-    _, _, Y, per_sample = evaluate(model, ctx.test)
     worst = torch.argsort(per_sample, descending=True)[:20].cpu().numpy()
     fig, axes = plt.subplots(2, 10, figsize=(12, 3.2))
     for ax, i in zip(axes.flat, worst, strict=True):
@@ -494,10 +496,10 @@ def plot_worst(ctx, model, name):
     return figure(ctx, name, fig)
 
 
-def plot_confusion(ctx, model, name):
+def plot_confusion(ctx, Y, name):
+    """The test confusion matrix of the predictions Y on ctx.test."""
     import matplotlib.pyplot as plt
 
-    _, _, Y, _ = evaluate(model, ctx.test)
     M = data.confusion_matrix(Y.cpu().numpy(), ctx.test.Y.cpu().numpy(), C=10)
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ax.imshow(np.log1p(M), cmap="Blues")
@@ -566,9 +568,10 @@ def exp_depth(ctx):
     best = max(rows, key=lambda r: r["val_accuracy"])
     model = models[best["model"]]
     ctx.best_config = list(model.config)
+    _, _, Y, per_sample = evaluate(model, ctx.test)
     figures = [plot_histories(ctx, histories, "depth_losses.png",
                               f"SGD lr {DEPTH_LR[ctx.dataset]} × 0.93^epoch, batch 50 (train on 4/5, validate on 1/5)"),
-               plot_worst(ctx, model, "depth_worst.png"), plot_confusion(ctx, model, "depth_confusion.png")]
+               plot_worst(ctx, Y, per_sample, "depth_worst.png"), plot_confusion(ctx, Y, "depth_confusion.png")]
     return {"rows": rows, "figures": figures, "saved_model": save_model(ctx, model, "best_depth.pt"),
             "note": f"{recipe_note(ctx)} Best on validation: {best['model']} (saved as best_depth.pt)."}
 
@@ -673,16 +676,23 @@ def svc_predict(svm, X, columns=None, chunk=2000):
     """svm.predict(X) for a fitted scikit-learn SVC with a linear or RBF kernel, with the kernels evaluated
     by matrix products (BLAS, every core) instead of libsvm's loop over one pair of vectors at a time:
     the same labels (a test compares them), about 10x faster on MNIST. Other kernels: svm.predict.
-    columns: the mask fit_svc returns (None: the SVC was fitted on every column of X).
+    columns: the mask fit_svc returns (None: the SVC was fitted on every column of X). X keeps all its
+    columns: ||x - v||^2 counts a test image's ink where no training image had any, as an SVC fitted on
+    every column would (libsvm's own predict on X[:, columns] cannot see it).
 
     libsvm's one-vs-one rule: for every pair of classes i < j the decision value is
         sum over the support vectors v of class i of dual_coef[j-1, v] K(x, v)
       + sum over the support vectors v of class j of dual_coef[i, v] K(x, v) + intercept[pair];
     it votes for i when > 0, else for j, and the class with the most votes wins (the first one on a tie).
     """
-    columns = np.ones(X.shape[1], dtype=bool) if columns is None else columns
-    if svm.kernel not in ("linear", "rbf") or svm.break_ties:
-        return svm.predict(np.asarray(X)[:, columns])
+    X = np.asarray(X)
+    used = svm.support_vectors_.shape[1]  # the columns the SVC was fitted on
+    columns = np.ones(used, dtype=bool) if columns is None else np.asarray(columns, dtype=bool)
+    if X.ndim != 2 or X.shape[1] != len(columns) or columns.sum() != used:
+        raise ValueError(f"X: expected a 2-D array with {len(columns)} columns, {used} of them the SVC's "
+                         f"(columns: the mask fit_svc returned), got shape {X.shape}")
+    if svm.kernel not in ("linear", "rbf") or svm.break_ties:  # kernels of x.v only: the left-out columns add 0
+        return svm.predict(X[:, columns])
     vectors = np.zeros((len(svm.support_vectors_), len(columns)))  # grouped by class
     vectors[:, columns] = svm.support_vectors_  # the columns left out were 0 in every training vector
     first = np.concatenate([[0], np.cumsum(svm.n_support_)])

@@ -124,9 +124,11 @@ class PTDeep(nn.Module):
     def get_loss(self, X, Yoh_, param_lambda=0.0):
         """Mean NLL of Yoh_ (one-hot (N, C) or class indices (N,)) plus param_lambda * sum_k ||W_k||^2."""
         loss = cross_entropy(self.logits(X), Yoh_)
-        if param_lambda:
-            loss = loss + param_lambda * sum(W.pow(2).sum() for W in self.weights)
-        return loss
+        return loss + param_lambda * self.squared_weights() if param_lambda else loss
+
+    def squared_weights(self):
+        """sum_k ||W_k||^2, the L2 term (biases are not regularized)."""
+        return sum(W.pow(2).sum() for W in self.weights)
 
     @property
     def steps_by_hand(self):
@@ -150,16 +152,21 @@ class PTDeep(nn.Module):
         """
         if not self.steps_by_hand:
             raise ValueError("sgd_step: a batch-normalized model trains through autograd (get_loss)")
-        n = X.shape[0]
+        n = X.shape[0]  # shape checks only: no look at the values, no wait for the device
+        if X.ndim != 2 or X.shape[1] != self.n_inputs:
+            raise ValueError(f"X: expected shape (n, {self.n_inputs}), got {tuple(X.shape)}")
+        if Y.shape != (n,) or Y.dtype != torch.int64:
+            raise ValueError(f"Y: expected {n} class indices (int64, shape ({n},)), got {Y.dtype} {tuple(Y.shape)}")
         H, S = self.layer_outputs(X)
         log_probs = torch.log_softmax(S, dim=1)
         loss = F.nll_loss(log_probs, Y)  # = cross_entropy(S, Y), reusing log_probs
         if param_lambda:
-            loss = loss + param_lambda * sum(W.pow(2).sum() for W in self.weights)
+            loss = loss + param_lambda * self.squared_weights()
         G = log_probs.exp_().sub_(F.one_hot(Y, self.n_classes))
+        derivative = DERIVATIVES[self.activation]
         for k in reversed(range(len(self.weights))):
             W, b = self.weights[k], self.biases[k]
-            G_below = G.mm(W.t()).mul_(DERIVATIVES[self.activation](H[k])) if k > 0 else None  # before W moves
+            G_below = G.mm(W.t()).mul_(derivative(H[k])) if k > 0 else None  # before W moves
             W.addmm_(H[k].t(), G, beta=1 - 2 * lr * param_lambda, alpha=-lr / n)  # W - lr dL/dW in one call
             b.sub_(G.sum(dim=0), alpha=lr / n)
             G = G_below

@@ -340,6 +340,16 @@ def test_svc_predict_gives_libsvms_labels(kernel, gamma):
     assert 0.3 < np.mean(predicted == Y[1::2]) < 0.95  # a hard problem: many close votes, many errors
 
 
+def test_svc_predict_refuses_columns_that_do_not_fit_the_svc():
+    X, Y = overlapping_classes(1)
+    svm, columns = ms.fit_svc("rbf", "scale", X[::2], Y[::2])
+    for bad in (lambda: ms.svc_predict(svm, X[1::2]),  # the mask forgotten: 6 columns for an SVC of 4
+                lambda: ms.svc_predict(svm, X[1::2, :5], columns),
+                lambda: ms.svc_predict(svm, X[1], columns)):
+        with pytest.raises(ValueError, match=r"^X: expected a 2-D array with \d columns"):
+            bad()
+
+
 @pytest.mark.parametrize("kernel, gamma", [("rbf", "scale"), ("rbf", "auto"), ("linear", "scale")])
 def test_fit_svc_without_the_zero_columns_finds_the_same_machine(kernel, gamma):
     from sklearn.svm import SVC

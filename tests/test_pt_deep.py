@@ -163,6 +163,9 @@ X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=0))
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.train(PTDeep([2, 3]), X_OK, Y_OK, 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.to_tensors(np.ones((2, 2)), [0, 2], C=2), "Y_"),
+    (lambda: PTDeep([3, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.1), "X"),
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK, 0.1), "Y"),  # one-hot: sgd_step takes class indices
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1)[:5], 0.1), "Y"),
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
