@@ -7,7 +7,10 @@ Run `python data.py` for the lab-0 demo: a Gaussian mixture, a dummy decision su
 """
 
 import argparse
+import gzip
+import math
 import os
+import struct
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +23,18 @@ import numpy as np
 
 
 def make_rng(rng=None):
-    """Return a `numpy.random.Generator` from a Generator, an int seed or None (fresh entropy)."""
-    if rng is None or isinstance(rng, (int, np.integer, np.random.Generator)):
+    """A `numpy.random.Generator` from a Generator, a non-negative int seed, or None.
+
+    None draws the Generator's seed from NumPy's global state, so the lab's programs, which start with
+    `np.random.seed(100)`, get the same data on every run, and consecutive calls different data.
+    """
+    if rng is None:
+        return np.random.default_rng(np.random.randint(2**31))  # noqa: NPY002 (the lab's global seed)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
         return np.random.default_rng(rng)
-    raise ValueError(f"rng: expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+    raise ValueError(f"rng: expected a numpy.random.Generator, a non-negative int seed or None, got {rng!r}")
 
 
 def check_positive_int(value, name, minimum=1):
@@ -47,7 +58,7 @@ def check_number(value, name, allow_zero=False):
 def check_data(X, name="X", n_cols=None):
     """Return X as a finite float array of shape (N, D); `n_cols` fixes D when given."""
     X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] == 0:
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name}: expected a non-empty 2-D array of shape (N, D), got shape {X.shape}")
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
         raise ValueError(f"{name}: expected numbers, got dtype {X.dtype}")
@@ -59,8 +70,15 @@ def check_data(X, name="X", n_cols=None):
 
 
 def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
-    """Return Y as a 1-D int array of class indices in 0..n_classes-1 (any non-negative if None)."""
+    """Return Y as a 1-D int array of class indices in 0..n_classes-1 (any non-negative if None).
+
+    Booleans count as 0 and 1: the lab-0 pattern `Y = myDummyDecision(X) > 0.5` gives such labels.
+    """
+    if n_classes is not None:
+        n_classes = check_positive_int(n_classes, "C")
     Y = np.asarray(Y)
+    if Y.dtype == bool:
+        Y = Y.astype(np.int64)
     if Y.ndim == 2 and Y.shape[1] == 1:  # a column vector, as lab 0 returned it
         Y = Y[:, 0]
     if Y.ndim != 1 or Y.shape[0] == 0:
@@ -71,9 +89,9 @@ def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
         Y = Y.astype(np.int64)
     if not np.issubdtype(Y.dtype, np.integer):
         raise ValueError(f"{name}: expected integer class indices, got dtype {Y.dtype}")
-    upper = "" if n_classes is None else f"..{n_classes - 1}"
+    expected = "be non-negative" if n_classes is None else f"lie in 0..{n_classes - 1}"
     if Y.min() < 0 or (n_classes is not None and Y.max() >= n_classes):
-        raise ValueError(f"{name}: class indices must lie in 0{upper}, got range {Y.min()}..{Y.max()}")
+        raise ValueError(f"{name}: class indices must {expected}, got range {Y.min()}..{Y.max()}")
     return Y.astype(np.int64, copy=False)
 
 
@@ -172,12 +190,22 @@ def eval_perf_binary(Y, Y_):
     return accuracy, float(_ratio(tp, tp + fn)), float(_ratio(tp, tp + fp))
 
 
+MAX_CLASSES = 100_000  # far more than any data set here has: a larger C comes from a wrong label
+
+
+def count_classes(C, *labels):
+    """The number of classes: C (checked) or, when None, 1 + the largest of the checked labels."""
+    C = int(max(Y.max() for Y in labels)) + 1 if C is None else check_positive_int(C, "C")
+    if C > MAX_CLASSES:
+        raise ValueError(f"C: {C} classes (1 + the largest label) is more than {MAX_CLASSES}; is a label wrong?")
+    return C
+
+
 def confusion_matrix(Y, Y_, C=None):
     """C x C counts: rows are true classes, columns predicted ones."""
     Y_ = check_labels(Y_, "Y_", n_classes=C)
     Y = check_labels(Y, "Y", n_rows=len(Y_), n_classes=C)
-    if C is None:
-        C = int(max(Y.max(), Y_.max())) + 1
+    C = count_classes(C, Y, Y_)
     return np.bincount(Y_ * C + Y, minlength=C * C).reshape(C, C)
 
 
@@ -216,16 +244,25 @@ def average_precision(scores, Y_):
     scores = np.asarray(scores, dtype=float)
     if scores.shape != Y_.shape:
         raise ValueError(f"scores: expected shape {Y_.shape} (one per label), got {scores.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores: contains NaN or infinite values (they cannot be ranked)")
     return eval_AP(Y_[np.argsort(scores, kind="stable")])
 
 
 def class_to_onehot(Y, C=None):
     """One-hot matrix of shape (N, C) for class indices Y; C defaults to max(Y) + 1."""
     Y = check_labels(Y, "Y", n_classes=C)
-    C = int(Y.max()) + 1 if C is None else C
+    C = count_classes(C, Y)
     Yoh = np.zeros((len(Y), C))
     Yoh[np.arange(len(Y)), Y] = 1
     return Yoh
+
+
+def spread(values):
+    """Mean, sample standard deviation (0 for a single value), min and max of `values`, as a dict."""
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            "min": float(values.min()), "max": float(values.max())}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -237,7 +274,8 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     """Draw `function` over the rectangle rect = ([xmin, ymin], [xmax, ymax]).
 
     `function` maps an array of shape (M, 2) to M scores. The colour range is symmetric around `offset`
-    (0.5 for probabilities, 0 for SVM scores) and a contour line marks the level `offset`.
+    (0.5 for probabilities, 0 for SVM scores) and a contour line marks the level `offset`; with
+    offset=None the colours span the scores' range and no line is drawn.
     """
     import matplotlib.pyplot as plt
 
@@ -246,6 +284,9 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)  # (height*width, 2)
     values = np.asarray(function(grid), dtype=float).reshape(height, width)
+    if offset is None:
+        ax.pcolormesh(xx, yy, values, cmap="coolwarm", shading="auto")
+        return ax
     span = max(np.max(values) - offset, offset - np.min(values), 1e-12)
     ax.pcolormesh(xx, yy, values, vmin=offset - span, vmax=offset + span, cmap="coolwarm", shading="auto")
     if values.min() < offset < values.max():
@@ -266,11 +307,46 @@ def graph_data(X, Y_, Y, special=(), ax=None):
     ax = ax or plt.gca()
     palette = plt.get_cmap("tab10" if Y_.max() < 10 else "tab20")
     colors = palette(Y_ % palette.N)
+    special = np.asarray(special)
+    if special.size and (not np.issubdtype(special.dtype, np.integer) or special.ndim != 1
+                         or special.min() < -len(X) or special.max() >= len(X)):
+        raise ValueError(f"special: expected indices of rows of X (0..{len(X) - 1}), got {special.tolist()}")
     sizes = np.full(len(X), 20.0)
-    sizes[np.asarray(special, dtype=int)] *= 2
+    sizes[special.astype(int)] *= 2
     for mask, marker in ((Y == Y_, "o"), (Y != Y_, "s")):
         ax.scatter(X[mask, 0], X[mask, 1], c=colors[mask], s=sizes[mask], marker=marker, edgecolors="black")
     return ax
+
+
+def graph_confusion(M, ax=None):
+    """Draw a confusion matrix M (rows true, columns predicted) with its counts, colour on a log scale."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    ax.imshow(np.log1p(M), cmap="Blues")
+    for (i, j), count in np.ndenumerate(M):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="black" if i != j else "white")
+    ax.set(xlabel="predicted", ylabel="true", xticks=range(len(M)), yticks=range(len(M)))
+    return ax
+
+
+def graph_images(images, titles, ncols=10, signed=False, row_labels=()):
+    """A new figure with the 2-D `images` in a grid of ncols columns, each under its title. signed: a
+    red-blue colour map centred at 0 for each image (weights), else grey (pixels)."""
+    import matplotlib.pyplot as plt
+
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows + 0.4), squeeze=False)
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+        span = np.abs(image).max() or 1
+        ax.imshow(image, cmap="seismic", vmin=-span, vmax=span) if signed else ax.imshow(image, cmap="gray")
+        ax.set_title(title, fontsize=7)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+        ax.spines[:].set_visible(False)
+    for ax, label in zip(axes[:, 0], row_labels, strict=False):
+        ax.set_ylabel(label, fontsize=8)
+    return fig
 
 
 def data_rect(X, margin=0.5):
@@ -303,6 +379,33 @@ def save_figure(fig, path):
     return Path(path)
 
 
+def check_writable_folder(folder, name):
+    """Create `folder` and prove a file can be written there: before the work, not after it. Raises
+    ValueError naming the argument `name` otherwise."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        write_text(Path(folder) / ".write-test", "").unlink()
+    except OSError as error:
+        raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
+
+
+def format_cell(value):
+    """A table cell: floats with 4 decimals (1 from 10 on, %g below 1e-3), None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and 0 < abs(value) < 1e-3:
+        return f"{value:g}"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(header, rows):
+    """A Markdown table: a header row of names and rows of cells (anything str() can show)."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+
+
 def write_text(path, text):
     """Write a UTF-8 text file whole (atomic_output)."""
     with atomic_output(path) as tmp:
@@ -320,6 +423,121 @@ def finish_figure(fig, path, show=False):
     plt.close(fig)
     print(f"wrote {path}")
     return path
+
+
+# ---------------------------------------------------------------------------------------------------
+# MNIST and Fashion-MNIST: the four IDX files of each, read as they are published
+# ---------------------------------------------------------------------------------------------------
+
+DATASETS = {  # name -> (folder under the root, where to get the files by hand)
+    "mnist": ("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
+    "fashion": ("FashionMNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+}
+IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801
+
+
+def default_root():
+    """$MNIST_ROOT if set, else a per-user cache folder."""
+    if os.environ.get("MNIST_ROOT"):
+        return Path(os.environ["MNIST_ROOT"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "fc-classifiers-lab"
+
+
+def read_idx(path):
+    """Read one IDX file, plain or gzipped, into a uint8 array of shape (n,) or (n, rows, cols).
+
+    Raises ValueError naming the file when it is not a complete IDX file of unsigned bytes.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{path}: corrupt gzip data ({error})") from None
+    if len(raw) < 8:
+        raise ValueError(f"{path}: too short to be an IDX file ({len(raw)} bytes)")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic == IMAGE_MAGIC:
+        if len(raw) < 16:
+            raise ValueError(f"{path}: truncated IDX image header")
+        rows, cols = struct.unpack(">II", raw[8:16])
+        shape, offset = (count, rows, cols), 16
+    elif magic == LABEL_MAGIC:
+        shape, offset = (count,), 8
+    else:
+        raise ValueError(f"{path}: bad IDX magic number 0x{magic:08x} "
+                         f"(expected 0x{IMAGE_MAGIC:08x} for images or 0x{LABEL_MAGIC:08x} for labels)")
+    expected = offset + math.prod(shape)
+    if len(raw) != expected:
+        raise ValueError(f"{path}: header promises {expected} bytes for shape {shape}, file has {len(raw)}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape).copy()  # writable, own memory
+
+
+def find_idx(raw_dir, name):
+    """The IDX file `name` in raw_dir, plain or with .gz; None when neither exists. Both may exist
+    only when they hold the same data: two different copies raise ValueError naming both."""
+    plain, packed = Path(raw_dir) / name, Path(raw_dir) / f"{name}.gz"
+    if plain.is_file() and packed.is_file():
+        with gzip.open(packed) as f:
+            if f.read() != plain.read_bytes():
+                raise ValueError(f"{plain} and {packed} hold different data; remove the stale one")
+    return next((p for p in (plain, packed) if p.is_file()), None)
+
+
+def missing_data_error(dataset, raw_dir, reason):
+    folder, url = DATASETS[dataset]
+    names = "\n  ".join(IDX_NAMES)
+    return FileNotFoundError(
+        f"{dataset} data not found in {raw_dir} ({reason}).\nPut these four files there, plain or gzipped "
+        f"(.gz):\n  {names}\nThey are published at {url}; or point --data-root or MNIST_ROOT at a folder "
+        f"that holds {folder}/raw/.")
+
+
+def download(dataset, root):
+    """Fetch the data set with torchvision into root/<folder>/raw/."""
+    import torchvision
+
+    cls = torchvision.datasets.MNIST if dataset == "mnist" else torchvision.datasets.FashionMNIST
+    for train in (True, False):
+        cls(str(root), train=train, download=True)
+
+
+def load_dataset(dataset="mnist", root=None, allow_download=True):
+    """Images and labels of the train and test sets as uint8 arrays.
+
+    Returns (x_train (60000, 28, 28), y_train (60000,), x_test (10000, 28, 28), y_test (10000,)).
+    Looks in root/<MNIST|FashionMNIST>/raw/ (root: argument, else $MNIST_ROOT, else a user cache) and
+    downloads with torchvision when files are missing; raises FileNotFoundError saying what to put
+    where when that fails (and leaves no empty folders behind), ValueError for a corrupt file.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset: expected one of {sorted(DATASETS)}, got {dataset!r}")
+    root = Path(root) if root is not None else default_root()
+    raw_dir = root / DATASETS[dataset][0] / "raw"
+    if any(find_idx(raw_dir, n) is None for n in IDX_NAMES):
+        if not allow_download:
+            raise missing_data_error(dataset, raw_dir, "download not allowed")
+        new_folders = [p for p in (raw_dir, raw_dir.parent, root) if not p.exists()]  # deepest first
+        try:
+            download(dataset, root)
+        except Exception as error:  # no network, read-only folder, checksum mismatch ...
+            for folder in new_folders:  # what the failed download made and left empty
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise missing_data_error(dataset, raw_dir, f"download failed: {error}") from error
+        if any(find_idx(raw_dir, n) is None for n in IDX_NAMES):
+            raise missing_data_error(dataset, raw_dir, "download left files missing")
+    arrays = [read_idx(find_idx(raw_dir, n)) for n in IDX_NAMES]
+    for (images, labels), split in zip((arrays[:2], arrays[2:]), ("train", "test"), strict=True):
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (len(images),):
+            raise ValueError(f"{raw_dir}: {split} images {images.shape} and labels {labels.shape} do not match "
+                             f"(expected (n, 28, 28) and (n,))")
+        if labels.max() > 9:
+            raise ValueError(f"{raw_dir}: {split} labels must be 0..9, found {labels.max()}")
+    return tuple(arrays)
 
 
 def myDummyDecision(X):

@@ -1,4 +1,5 @@
-"""A thin wrapper over scikit-learn's RBF kernel SVM, and its comparison with PTDeep.
+"""A thin wrapper over scikit-learn's RBF kernel SVM, its comparison with PTDeep, and the SVC engine
+that mnist_shootout fits its SVMs with.
 
     python ksvm_wrap.py            # demo: K=6, C=2, N=10 mixture, C=1, gamma='auto'
     python ksvm_wrap.py compare    # PTDeep vs KSVMWrap on many random mixtures, table + JSON
@@ -7,11 +8,13 @@ Scores come from `decision_function` (signed distances, enough for ranking and A
 `probability=True`, which runs an extra internal cross-validation and is deprecated.
 """
 
+import importlib.metadata
 import json
 import time
 from pathlib import Path
 
 import numpy as np
+import sklearn
 import torch
 from sklearn.svm import SVC
 from tqdm import tqdm
@@ -55,6 +58,31 @@ class KSVMWrap:
     def support(self):
         """Indices of the training points that are support vectors."""
         return self.svm.support_
+
+
+def svc_engine(accelerated=True):
+    """The SVC class that large SVMs are fitted with, and its name with version, as (cls, engine).
+
+    scikit-learn-intelex's `sklearnex.svm.SVC` where it is installed (its wheels exist for x86-64 only):
+    a subclass of `sklearn.svm.SVC` with the same arguments and fitted attributes, whose oneDAL solver
+    uses every core. Elsewhere, or with accelerated=False, scikit-learn's own (libsvm, one core).
+    """
+    if accelerated:
+        try:
+            from sklearnex.svm import SVC as FastSVC
+        except ImportError:
+            pass
+        else:
+            return FastSVC, f"scikit-learn-intelex {importlib.metadata.version('scikit-learn-intelex')}"
+    return SVC, f"scikit-learn {sklearn.__version__}"
+
+
+def fit_svc(kernel, gamma, X, Y, accelerated=True):
+    """A one-vs-one SVC with the given kernel and gamma ('scale', 'auto' or a number), scikit-learn's
+    defaults otherwise (C=1, tolerance 1e-3), fitted on X (N, D) and Y (N,) by svc_engine's class.
+    Returns (svm, engine)."""
+    cls, engine = svc_engine(accelerated)
+    return cls(kernel=kernel, gamma=gamma, decision_function_shape="ovo").fit(X, Y), engine
 
 
 def mean_ap(scores, Y_, C):

@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import data
-from pt_logreg import cross_entropy, plot_decision, report, to_tensors, train, weight_parameter
+from pt_logreg import PTLogreg, cross_entropy, eval, plot_decision, report, to_tensors, train, weight_parameter
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 # f'(S) from the activation's output H = f(S), for the backward pass that sgd_step writes out by hand
@@ -51,7 +51,9 @@ class PTDeep(nn.Module):
         self.config = check_config(config)
         self.activation = check_activation(activation)
         self.batchnorm = bool(batchnorm)
-        self.momentum, self.eps = momentum, eps
+        if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
+            raise ValueError(f"momentum: expected a number in (0, 1] (the running averages' step), got {momentum!r}")
+        self.momentum, self.eps = momentum, data.check_number(eps, "eps")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         gain = 2.0 if self.activation is torch.relu else 1.0
         self.weights = nn.ParameterList()
@@ -209,6 +211,35 @@ def check_activation(activation):
                      f"torch.tanh), got {activation!r}")
 
 
+def save_model(model, path):
+    """Write a PTDeep to `path` whole: config, batchnorm and the state_dict (on the CPU), loadable with
+    torch.load(..., weights_only=True)."""
+    with data.atomic_output(path) as tmp:
+        torch.save({"config": model.config, "batchnorm": model.batchnorm,
+                    "activation": next(n for n, f in ACTIVATIONS.items() if f is model.activation),
+                    "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
+    return path
+
+
+def load_model(path):
+    """Rebuild a PTDeep written by save_model (tensors only: torch.load with weights_only=True).
+
+    Raises ValueError naming the file when it is not such a checkpoint.
+    """
+    try:
+        checkpoint = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as error:  # not a torch file, truncated, or holding more than tensors
+        raise ValueError(f"{path}: not a PTDeep checkpoint written by save_model ({error})") from None
+    keys = {"config", "batchnorm", "state_dict"}
+    if not isinstance(checkpoint, dict) or not keys <= checkpoint.keys():
+        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        raise ValueError(f"{path}: not a PTDeep checkpoint written by save_model (expected the keys "
+                         f"{sorted(keys)}, found {found})")
+    model = PTDeep(checkpoint["config"], checkpoint.get("activation", "relu"), batchnorm=checkpoint["batchnorm"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model
+
+
 def animate_training(model, X, Y_, path, param_niter, param_delta, param_lambda, frames=40):
     """Train `model` on (X, Y_) and write a GIF of its decision surface every param_niter/frames steps."""
     import matplotlib.pyplot as plt
@@ -256,6 +287,18 @@ def main(argv=None):
             plot_decision(model, X, Y_, f"{name}\nloss {losses[-1]:.3f}", ax)
     fig.suptitle(f"PTDeep, {args.niter} steps, delta {param_delta}, lambda {param_lambda}: P(class 1)")
     data.finish_figure(fig, args.out, args.show)
+
+    # The lab's check: PTDeep([2, 3]) is logistic regression, so trained the same way it must agree with PTLogreg.
+    X, Y_ = data.sample_gauss_2d(3, 100, rng=rng)
+    Xt, Yoh_ = to_tensors(X, Y_)
+    deep, logreg = PTDeep([2, 3], seed=args.seed), PTLogreg(2, 3)
+    with torch.no_grad():  # the same start: PTLogreg's zeros
+        deep.weights[0].zero_()
+    delta = 0.01  # inputs in [0, 10]: larger steps overshoot (pt_logreg's demo)
+    for model in (deep, logreg):
+        train(model, Xt, Yoh_, args.niter, delta, param_lambda, log_every=0)
+    print(f"PTDeep([2, 3]) vs PTLogreg(2, 3) on sample_gauss_2d(3, 100), {args.niter} steps, delta {delta}, lambda "
+          f"{param_lambda}: max |difference of probabilities| {np.abs(eval(deep, X) - eval(logreg, X)).max():.1e}")
 
     if args.animate:
         X, Y_ = datasets["gmm(6,2,10)"]

@@ -5,13 +5,14 @@ For [784,10], [784,100,10], [784,100,100,10] and batch sizes 100, 1000 and the f
 - bound: the epoch's matrix products (forward, and the weight and input gradients of the backward
   pass) alone, called with torch.mm at the same shapes, each in its fastest memory layout: no
   training loop can beat it;
-- train_mb: mnist_shootout.train_mb with PTDeep, as the shootout runs it (SGD steps by hand: PTDeep.sgd_step);
+- train_mb: pt_logreg.train_mb with PTDeep, as the shootout runs it (SGD steps by hand: PTDeep.sgd_step);
 - autograd: the same with by_hand=False, loss.backward() and torch.optim.SGD;
 - reference: a plain loop, nn.Linear layers + F.cross_entropy, a per-batch index gather, optimizer step;
 - DataLoader: the common approach, torchvision's MNIST with ToTensor through a DataLoader (batch 100
   only, and only with --dataloader: it is slow by a factor that needs no repeated proof);
 
-then fcann2's 1e5 demo iterations against a minimal NumPy loop, and the shootout's SVCs (--svm).
+then fcann2's 1e5 demo iterations against a minimal NumPy loop, and the shootout's SVCs (--svm): the
+engine fit_svc picks (scikit-learn-intelex where installed) against stock scikit-learn.
 Every figure is the median of --repeats epochs after one warm-up epoch; bound, train_mb, autograd and
 reference take turns within each round, so that a slow spell of a shared machine hits them alike.
 
@@ -38,8 +39,11 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_fcann2 import time_fcann2  # noqa: E402
 
-import mnist_shootout as ms  # noqa: E402
+import data  # noqa: E402
+from ksvm_wrap import fit_svc  # noqa: E402
+from mnist_shootout import config_name  # noqa: E402
 from pt_deep import PTDeep  # noqa: E402
+from pt_logreg import Split, train_mb  # noqa: E402
 
 CONFIGS = ([784, 10], [784, 100, 10], [784, 100, 100, 10])
 
@@ -136,8 +140,8 @@ def dataloader_run(root, folder, batch_size, device):
 
     raw = Path(folder) / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    for name in ms.IDX_NAMES:  # torchvision wants them unpacked
-        source = ms.find_idx(Path(root) / "MNIST" / "raw", name)
+    for name in data.IDX_NAMES:  # torchvision wants them unpacked
+        source = data.find_idx(Path(root) / "MNIST" / "raw", name)
         with (gzip.open(source) if source.suffix == ".gz" else open(source, "rb")) as f, \
                 open(raw / name, "wb") as out:
             shutil.copyfileobj(f, out)
@@ -156,32 +160,27 @@ def dataloader_run(root, folder, batch_size, device):
     return run
 
 
-def svm_seconds(sizes, root):
-    """Fit and predict (10000 test images, with libsvm's predict and with the shootout's) seconds of the
-    shootout's SVCs."""
-    x_train, y_train, x_test, y_test = ms.load_dataset("mnist", root)
-    X = ms.Split.from_numpy(x_train, y_train, "cpu").X.numpy()  # the shootout's pixels, in [0, 1]
-    X_test = ms.Split.from_numpy(x_test, y_test, "cpu").X.numpy()
+def svm_seconds(sizes, root, stock=True):
+    """Fit and predict seconds (10000 test images) of the shootout's SVCs with the engine fit_svc picks
+    and, side by side, with stock scikit-learn (libsvm, one core): test accuracy and label agreement."""
+    x_train, y_train, x_test, y_test = data.load_dataset("mnist", root)
+    X = Split.from_numpy(x_train, y_train).X.numpy()  # the shootout's pixels, in [0, 1]
+    X_test = Split.from_numpy(x_test, y_test).X.numpy()
     for n in sizes:
         for kernel in ("linear", "rbf"):
-            start = time.perf_counter()
-            svm, columns = ms.fit_svc(kernel, "scale", X[:n], y_train[:n])
-            fit = time.perf_counter() - start
-            seconds, labels = {}, {}
-            for name, predict, inputs in (("libsvm", svm.predict, X_test[:, columns]),
-                                          ("ours", partial(ms.svc_predict, svm, columns=columns), X_test)):
+            labels = {}
+            for accelerated in (True, False) if stock else (True,):
                 start = time.perf_counter()
-                labels[name] = predict(inputs)
-                seconds[name] = time.perf_counter() - start
-            # libsvm's predict sees only the kept pixels; where a test image has no ink outside them, it must
-            # agree with ours (which also counts the rest, as an SVC fitted on every pixel would)
-            comparable = ~X_test[:, ~columns].any(axis=1)
-            agree = np.array_equal(labels["libsvm"][comparable], labels["ours"][comparable])
-            same = f"{'same' if agree else 'OTHER'} labels on the {comparable.sum()} comparable images"
-            print(f"SVC {kernel:<6s} on {n:>5d}: fit {fit:7.1f} s  predict {seconds['ours']:6.1f} s "
-                  f"(libsvm's {seconds['libsvm']:6.1f} s, {same})  total {fit + seconds['ours']:7.1f} s  "
-                  f"test accuracy {np.mean(labels['ours'] == y_test):.4f}"
-                  f"{'  (target: total <= 240 s)' if kernel == 'rbf' and n >= 60000 else ''}", flush=True)
+                svm, engine = fit_svc(kernel, "scale", X[:n], y_train[:n], accelerated=accelerated)
+                fit = time.perf_counter() - start
+                start = time.perf_counter()
+                labels[accelerated] = svm.predict(X_test)
+                predict = time.perf_counter() - start
+                print(f"SVC {kernel:<6s} on {n:>5d} {engine:<28s}: fit {fit:7.1f} s  predict {predict:6.1f} s  "
+                      f"test accuracy {np.mean(labels[accelerated] == y_test):.4f}  support vectors "
+                      f"{len(svm.support_)}", flush=True)
+            if len(labels) == 2:
+                print(f"  labels agree on {np.sum(labels[True] == labels[False])} of {len(y_test)} test images")
 
 
 def training_table(train, device, repeats, root, scratch=None):
@@ -199,15 +198,15 @@ def training_table(train, device, repeats, root, scratch=None):
             runs["bound"], flops = epoch_bound(config, N, batch_size, device)
             for by_hand in (True, False):  # train_mb as the shootout runs it, and its autograd path
                 model = PTDeep(config, seed=0).to(device)
-                runs[by_hand] = partial(ms.train_mb, model, train, 1, batch_size=batch_size, lr=0.01, by_hand=by_hand)
+                runs[by_hand] = partial(train_mb, model, train, 1, batch_size=batch_size, lr=0.01, by_hand=by_hand)
             reference = reference_model(config, device)
             optimizer = torch.optim.SGD(reference.parameters(), lr=0.01)
             runs["reference"] = partial(reference_epoch, train, reference, optimizer, batch_size, generator)
             if scratch is not None and config == [784, 100, 10] and batch_size == 100:
                 runs["DataLoader"] = dataloader_run(root, scratch, batch_size, device)
-            seconds = table[ms.config_name(config), batch_size] = side_by_side(runs, repeats, device)
+            seconds = table[config_name(config), batch_size] = side_by_side(runs, repeats, device)
             bound, ours = seconds["bound"], seconds[True]
-            print(f"{ms.config_name(config):<18s} {batch_size:>6d} {bound:8.3f} {flops / bound / 1e9:8.1f} "
+            print(f"{config_name(config):<18s} {batch_size:>6d} {bound:8.3f} {flops / bound / 1e9:8.1f} "
                   f"{ours:10.3f} {ours / bound:8.2f} {seconds[False]:10.3f} {seconds['reference']:11.3f} "
                   f"{seconds['reference'] / ours:8.2f}", flush=True)
             if "DataLoader" in seconds:
@@ -241,11 +240,13 @@ def main(argv=None):
     parser.add_argument("--dataloader", action="store_true", help="also time torchvision + DataLoader")
     parser.add_argument("--svm", type=int, nargs="*", default=[], metavar="N",
                         help="also time the SVCs on these training-set sizes, e.g. 10000 60000")
+    parser.add_argument("--no-stock-svm", action="store_true",
+                        help="time the SVCs with the engine fit_svc picks only, not also with stock scikit-learn")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    root = args.data_root or ms.default_root()
-    x_train, y_train, _, _ = ms.load_dataset("mnist", root)
-    train = ms.Split.from_numpy(x_train, y_train, device)
+    root = args.data_root or data.default_root()
+    x_train, y_train, _, _ = data.load_dataset("mnist", root)
+    train = Split.from_numpy(x_train, y_train, device)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, N = {len(train)}")
     peak = 2 * 1000 * 784 * 100 / fastest_product(1000, 784, 100, device)[0] / 1e9
     print(f"torch.mm float32 (1000 x 784) @ (784 x 100): {peak:.1f} GFLOP/s")
@@ -256,7 +257,7 @@ def main(argv=None):
           f"(target: within 1.2x)")
     print_targets(table)
     if args.svm:
-        svm_seconds(args.svm, root)
+        svm_seconds(args.svm, root, stock=not args.no_stock_svm)
 
 
 if __name__ == "__main__":

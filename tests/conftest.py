@@ -11,3 +11,18 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist_root():
+    """The folder with MNIST/raw/ and FashionMNIST/raw/: $MNIST_ROOT. Tests that use it are skipped when
+    it is unset, and fail (they do not skip) when it is set and the files are missing."""
+    if not os.environ.get("MNIST_ROOT"):
+        pytest.skip("MNIST_ROOT is not set")
+    return Path(os.environ["MNIST_ROOT"])

@@ -1,3 +1,7 @@
+import gzip
+import struct
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -165,3 +169,129 @@ def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):
     assert target.read_text() == "complete"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+# --- MNIST's IDX files ---------------------------------------------------------------------------
+
+
+def idx_bytes(array):
+    array = np.asarray(array, dtype=np.uint8)
+    magic = data.IMAGE_MAGIC if array.ndim == 3 else data.LABEL_MAGIC
+    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def write_fake_dataset(root, folder="MNIST", n_train=30, n_test=12, gzipped=("train-images-idx3-ubyte",)):
+    rng = np.random.default_rng(0)
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28)),
+              "train-labels-idx1-ubyte": np.arange(n_train) % 10,
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28)),
+              "t10k-labels-idx1-ubyte": (np.arange(n_test) * 3) % 10}
+    for name, array in arrays.items():
+        payload = idx_bytes(array)
+        if name in gzipped:
+            (raw / f"{name}.gz").write_bytes(gzip.compress(payload))
+        else:
+            (raw / name).write_bytes(payload)
+    return arrays
+
+
+def test_read_idx_plain_and_gzipped(tmp_path):
+    images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
+    (tmp_path / "plain").write_bytes(idx_bytes(images))
+    (tmp_path / "packed.gz").write_bytes(gzip.compress(idx_bytes([3, 1, 4])))
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "plain"), images)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "packed.gz"), [3, 1, 4])
+
+
+@pytest.mark.parametrize("payload, message", [
+    (struct.pack(">II", 0x0803, 1), "truncated"),
+    (struct.pack(">II", 0x0999, 1) + b"\0", "magic"),
+    (struct.pack(">II", 0x0801, 5) + b"\0\1", "header promises"),
+    (struct.pack(">IIII", 0x0803, 1, 28, 28) + b"\0" * 10, "header promises"),
+    (b"\x1f\x8b\x08\x00garbage", "corrupt gzip"),
+    (b"\0\0", "too short"),
+])
+def test_read_idx_rejects_corrupt_files(tmp_path, payload, message):
+    path = tmp_path / "bad-idx"
+    path.write_bytes(payload)
+    with pytest.raises(ValueError, match=message) as error:
+        data.read_idx(path)
+    assert str(path) in str(error.value)
+
+
+def test_load_dataset_from_a_folder_with_mixed_plain_and_gzipped_files(tmp_path):
+    arrays = write_fake_dataset(tmp_path, "FashionMNIST")
+    x_train, y_train, x_test, y_test = data.load_dataset("fashion", tmp_path, allow_download=False)
+    np.testing.assert_array_equal(x_train, arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+    assert x_test.shape == (12, 28, 28) and y_train.shape == (30,)
+
+
+def test_missing_data_error_names_folder_files_and_source(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        data.load_dataset("mnist", tmp_path, allow_download=False)
+    message = str(error.value)
+    assert str(tmp_path / "MNIST" / "raw") in message
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte", "https://"):
+        assert name in message
+
+
+def test_failed_download_gives_the_same_clear_error(tmp_path, monkeypatch):
+    def offline(dataset, root):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(data, "download", offline)
+    with pytest.raises(FileNotFoundError, match="download failed: network unreachable"):
+        data.load_dataset("mnist", tmp_path)
+
+
+def test_mismatched_image_and_label_counts_are_rejected(tmp_path):
+    write_fake_dataset(tmp_path)
+    raw = tmp_path / "MNIST" / "raw"
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(5)))
+    with pytest.raises(ValueError, match="do not match"):
+        data.load_dataset("mnist", tmp_path, allow_download=False)
+
+
+def test_default_root_follows_mnist_root(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_ROOT", str(tmp_path))
+    assert data.default_root() == tmp_path
+    monkeypatch.delenv("MNIST_ROOT")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.default_root() == tmp_path / "cache" / "fc-classifiers-lab"
+
+
+@pytest.mark.parametrize("dataset, train_labels, test_labels", [
+    ("mnist", [5, 0, 4, 1, 9, 2, 1, 3], [7, 2, 1, 0, 4, 1, 4, 9]),
+    ("fashion", [9, 0, 0, 3, 0, 2, 7, 2], [9, 2, 1, 1, 6, 1, 4, 6]),
+])
+def test_real_data_loads(mnist_root, dataset, train_labels, test_labels):
+    x_train, y_train, x_test, y_test = data.load_dataset(dataset, mnist_root, allow_download=False)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert y_train[:8].tolist() == train_labels and y_test[:8].tolist() == test_labels
+    assert np.bincount(y_train).min() > 5000
+
+
+def test_a_plain_and_a_gzipped_copy_must_agree(tmp_path):
+    arrays = write_fake_dataset(tmp_path)
+    raw = tmp_path / "MNIST" / "raw"
+    (raw / "train-images-idx3-ubyte").write_bytes(idx_bytes(arrays["train-images-idx3-ubyte"]))  # the same data
+    assert data.load_dataset("mnist", tmp_path, allow_download=False)[0].shape == (30, 28, 28)
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(12))))  # a stale copy
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte and .*t10k-labels-idx1-ubyte.gz hold different"):
+        data.load_dataset("mnist", tmp_path, allow_download=False)
+
+
+def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
+    def offline(dataset, root):
+        (Path(root) / "MNIST" / "raw").mkdir(parents=True)  # as torchvision does before it fetches
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(data, "download", offline)
+    root = tmp_path / "cache"
+    with pytest.raises(FileNotFoundError, match="download failed"):
+        data.load_dataset("mnist", root)
+    assert not root.exists() and list(tmp_path.iterdir()) == []

@@ -1,7 +1,10 @@
 import json
+import platform
+import sys
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.svm import SVC
 
 import data
@@ -61,3 +64,39 @@ def test_bad_data_names_the_argument():
         KSVMWrap(X, np.zeros(len(X), dtype=int))
     with pytest.raises(ValueError, match="^X:"):
         KSVMWrap(X, Y_).predict(np.ones((2, 3)))
+
+
+# --- the SVC engine of the MNIST shootout -------------------------------------------------------------
+
+
+def test_the_accelerated_engine_is_used_where_it_installs():
+    cls, engine = ksvm_wrap.svc_engine()
+    assert issubclass(cls, SVC)
+    if platform.machine().lower() in ("x86_64", "amd64"):  # requirements.txt installs it there
+        from sklearnex.svm import SVC as FastSVC
+
+        assert cls is FastSVC and engine.startswith("scikit-learn-intelex ")
+    assert ksvm_wrap.svc_engine(accelerated=False) == (SVC, f"scikit-learn {sklearn.__version__}")
+
+
+def test_without_the_accelerated_engine_stock_scikit_learn_fits(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearnex.svm", None)  # as if it were not installed: import fails
+    X, Y_ = data.sample_gmm_2d(6, 3, 20, rng=5)
+    svm, engine = ksvm_wrap.fit_svc("rbf", "scale", X, Y_)
+    assert type(svm) is SVC and engine == f"scikit-learn {sklearn.__version__}"
+    assert svm.decision_function_shape == "ovo" and np.mean(svm.predict(X) == Y_) > 0.5
+
+
+@pytest.mark.parametrize("kernel, gamma, agree", [("rbf", "scale", 1.0), ("rbf", "auto", 1.0),
+                                                  ("linear", "scale", 0.998)])
+def test_the_engine_gives_stock_scikit_learns_labels_on_mnist(mnist_root, kernel, gamma, agree):
+    """Both solvers stop at the same tolerance (1e-3), not at the same point: the linear machines differ
+    on 2 near-ties of these 2000 test images, the RBF ones on none."""
+    x_train, y_train, x_test, y_test = data.load_dataset("mnist", mnist_root, allow_download=False)
+    X, X_test = x_train[:2000].reshape(2000, -1) / 255, x_test[:2000].reshape(2000, -1) / 255
+    svm, _ = ksvm_wrap.fit_svc(kernel, gamma, X, y_train[:2000])
+    stock, _ = ksvm_wrap.fit_svc(kernel, gamma, X, y_train[:2000], accelerated=False)
+    ours, theirs = svm.predict(X_test), stock.predict(X_test)
+    assert np.mean(ours == theirs) >= agree
+    assert np.mean(ours == y_test[:2000]) == pytest.approx(np.mean(theirs == y_test[:2000]), abs=1e-3)
+    assert abs(len(svm.support_) - len(stock.support_)) <= 0.01 * len(stock.support_)

@@ -37,6 +37,12 @@ def test_lab_example_fits_the_line_through_the_two_points(capsys):
     assert capsys.readouterr().out.count("step ") == 4
 
 
+def test_the_demo_reaches_the_line_through_the_labs_points(capsys):
+    pt_linreg.main([])
+    a, b = map(float, capsys.readouterr().out.splitlines()[-1].split("y = ")[1].split(" (")[0].split(" x + "))
+    assert a == pytest.approx(2, abs=1e-3) and b == pytest.approx(1, abs=1e-3)
+
+
 def test_many_points_recover_the_line():
     rng = np.random.default_rng(1)
     X = rng.uniform(0, 2, 500)
@@ -53,6 +59,7 @@ def test_divergence_stops_with_a_message():
     (([1, 2, 3], [3, 5]), "Y"),
     (([1, np.nan], [3, 5]), "X"),
     (([1, 2], [3, np.inf]), "Y"),
+    (([[1, 2], [3, 4]], [3, 5, 7, 9]), "X"),  # a 2-D X is refused, not flattened
 ])
 def test_bad_points_name_the_argument(args, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):

@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
 import data
+import mnist_shootout
 import pt_logreg
+from pt_deep import PTDeep
 from pt_logreg import PTLogreg
 
 
@@ -76,7 +80,7 @@ def test_follows_the_model_dtype():
 
 def test_divergence_names_the_iteration():
     X, Yoh_ = pt_logreg.to_tensors(*data.sample_gauss_2d(3, 20, rng=0))
-    with pytest.raises(FloatingPointError, match=r"at iteration \d+.*smaller param_delta"):
+    with pytest.raises(FloatingPointError, match=r"at iteration \d+ .*smaller param_delta"):
         pt_logreg.train(PTLogreg(2, 3), X * 1e30, Yoh_, 50, 1e10, log_every=0)
 
 
@@ -104,3 +108,178 @@ X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gauss_2d(3, 5, rng=0))
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         call()
+
+
+# --- train_mb: the one training loop -------------------------------------------------------------
+
+
+def small_splits(n=600, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    centers = torch.rand(10, 784, generator=generator)
+    Y = torch.randint(10, (n,), generator=generator)
+    X = (centers[Y] + 0.6 * torch.rand(n, 784, generator=generator)).clamp(0, 1)
+    full = pt_logreg.Split(X, Y)
+    return full.subset(torch.arange(0, n // 2)), full.subset(torch.arange(n // 2, n))
+
+
+def test_train_mb_is_reproducible_with_a_seed():
+    train, val = small_splits()
+    states = []
+    for _ in range(2):
+        model = PTDeep([784, 20, 10], seed=1)
+        pt_logreg.train_mb(model, train, 3, batch_size=32, val=val, seed=5)
+        states.append(model.state_dict())
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key])
+    model = PTDeep([784, 20, 10], seed=1)
+    pt_logreg.train_mb(model, train, 3, batch_size=32, val=val, seed=6)
+    assert not torch.equal(model.weights[0], states[0]["weights.0"])  # another shuffle, another result
+
+
+@pytest.mark.parametrize("by_hand, optimizer, batchnorm, method", [
+    (True, "sgd", False, "sgd_step"), (False, "sgd", False, "get_loss"),
+    (True, "adam", False, "get_loss"), (True, "sgd", True, "get_loss"),  # where the hand-written step does not apply
+])
+def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_hand, optimizer, batchnorm, method):
+    train, _ = small_splits(200)
+    model = PTDeep([784, 10, 10], batchnorm=batchnorm, seed=0)
+    seen = []
+    original = getattr(model, method)
+
+    def spy(X, *args):
+        seen.append(X.shape[0])
+        return original(X, *args)
+
+    monkeypatch.setattr(model, method, spy)
+    orders = []
+    real_randperm = torch.randperm
+    monkeypatch.setattr(torch, "randperm", lambda *a, **k: orders.append(real_randperm(*a, **k)) or orders[-1])
+    pt_logreg.train_mb(model, train, 2, batch_size=30, optimizer=optimizer, by_hand=by_hand)
+    assert seen == [30, 30, 30, 10] * 2  # ceil(100 / 30) steps per epoch, the last one smaller
+    assert len(orders) == 2 and not torch.equal(orders[0], orders[1])
+
+
+@pytest.mark.filterwarnings("ignore:train. the loss did not settle")  # a full batch at lr 0.2: the point is equality
+@pytest.mark.parametrize("batch_size", [7, 100])
+def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size):
+    train, val = small_splits(200)
+    train = pt_logreg.Split(train.X.double(), train.Y)
+    models = {}
+    for by_hand in (True, False):
+        model = PTDeep([784, 20, 20, 10], seed=3).double()
+        pt_logreg.train_mb(model, train, 3, batch_size=batch_size, lr=0.2, param_lambda=1e-3, lr_gamma=0.8, seed=4,
+                    by_hand=by_hand)
+        models[by_hand] = model
+    for (name, p), q in zip(models[True].named_parameters(), models[False].parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-10, msg=name)
+    assert not torch.equal(models[True].weights[0], PTDeep([784, 20, 20, 10], seed=3).weights[0].double())
+
+
+def test_early_stopping_restores_a_copy_of_the_best_epoch():
+    train, val = small_splits(300)
+    model = PTDeep([784, 50, 10], seed=0)
+    history = pt_logreg.train_mb(model, train, 25, batch_size=10, lr=0.5, val=val, early_stopping=True, seed=0)
+    assert history.best_epoch < 25  # validation loss rose again, so the last epoch is not the best
+    assert history.val_loss[history.best_epoch - 1] == min(history.val_loss)
+    assert pt_logreg.evaluate(model, val)[0] == pytest.approx(min(history.val_loss), rel=1e-6)
+
+
+def test_exponential_lr_steps_once_per_epoch():
+    train, _ = small_splits(100)
+    history = pt_logreg.train_mb(PTDeep([784, 10]), train, 4, batch_size=10, optimizer="adam", lr=1e-3, lr_gamma=0.5)
+    assert history.lr == pytest.approx([1e-3, 5e-4, 2.5e-4, 1.25e-4])
+
+
+def test_train_mb_does_not_use_a_dataloader():
+    for module in (pt_logreg, mnist_shootout):
+        assert "DataLoader" not in Path(module.__file__).read_text()
+
+
+def test_divergence_stops_with_a_message():
+    train, _ = small_splits(100)
+    with pytest.raises(FloatingPointError, match="epoch 1 .*training diverged; try a smaller lr"):
+        pt_logreg.train_mb(PTDeep([784, 10]), pt_logreg.Split(train.X * 1e30, train.Y), 2, batch_size=10, lr=1e10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_train_mb_on_cuda_matches_the_cpu():
+    train, _ = small_splits(300)
+    models = {}
+    for device in ("cpu", "cuda"):
+        model = PTDeep([784, 30, 10], seed=2).double().to(device)
+        split = pt_logreg.Split(train.X.double().to(device), train.Y.to(device))
+        pt_logreg.train_mb(model, split, 2, batch_size=16, lr=0.1, param_lambda=1e-4, seed=1)
+        models[device] = model
+    for p, q in zip(models["cpu"].parameters(), models["cuda"].parameters(), strict=True):
+        torch.testing.assert_close(p, q.cpu(), rtol=0, atol=1e-9)
+
+
+def test_train_is_the_one_batch_case_of_train_mb(monkeypatch):
+    X, Yoh_ = pt_logreg.to_tensors(*data.sample_gauss_2d(3, 20, rng=0))
+    calls = []
+    real = pt_logreg.train_mb
+    monkeypatch.setattr(pt_logreg, "train_mb", lambda *a, **k: calls.append(k) or real(*a, **k))
+    losses = pt_logreg.train(PTLogreg(2, 3), X, Yoh_, 30, 0.01, log_every=0)
+    assert len(calls) == 1 and calls[0]["batch_size"] == 60 and len(losses) == 30
+    monkeypatch.undo()
+    history = pt_logreg.train_mb(PTLogreg(2, 3), pt_logreg.Split(X, Yoh_.argmax(dim=1)), 30, batch_size=60, lr=0.01)
+    np.testing.assert_array_equal(losses, history.train_loss)
+
+
+def test_a_runaway_loss_stops_training_even_while_finite():
+    train, _ = small_splits(200)
+    with pytest.raises(FloatingPointError, match=r"training diverged; try a smaller lr \(was 1e\+06\)"):
+        pt_logreg.train_mb(PTDeep([784, 10, 10], seed=0), train, 3, batch_size=20, lr=1e6)
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    with pytest.raises(FloatingPointError, match=r"at iteration \d+ .*smaller param_delta \(was 1e\+06\)"):
+        pt_logreg.train(PTDeep([2, 10, 10, 2], seed=0), *pt_logreg.to_tensors(X, Y_), 300, 1e6, log_every=0)
+
+
+@pytest.mark.parametrize("param_niter, param_delta", [(1000, 0.5), (1000, 10.0), (10, 10.0)])
+def test_a_loss_that_does_not_settle_warns(param_niter, param_delta):
+    X, Y_ = data.sample_gauss_2d(3, 100, rng=0)  # coordinates in [0, 10]: stable steps are below about 0.05
+    with pytest.warns(RuntimeWarning, match=rf"did not settle .* smaller param_delta \(was {param_delta:g}\)"):
+        pt_logreg.train(PTLogreg(2, 3), *pt_logreg.to_tensors(X, Y_), param_niter, param_delta, log_every=0)
+
+
+def test_a_run_that_settles_does_not_warn(recwarn):
+    X, Y_ = data.sample_gauss_2d(3, 100, rng=0)
+    pt_logreg.train(PTLogreg(2, 3), *pt_logreg.to_tensors(X, Y_), 1000, 0.02, log_every=0)
+    train, val = small_splits()
+    pt_logreg.train_mb(PTDeep([784, 20, 10], seed=1), train, 20, batch_size=10, val=val)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"lr": 0}, "lr"), ({"lr": -0.1}, "lr"), ({"param_lambda": -1e-3}, "param_lambda"),
+    ({"lr_gamma": 0}, "lr_gamma"), ({"lr_gamma": -0.5}, "lr_gamma"), ({"log_every": -1}, "log_every"),
+])
+def test_train_mb_checks_every_training_argument(kwargs, argument):
+    train, _ = small_splits(100)
+    with pytest.raises(ValueError, match=rf"^{argument}:"):
+        pt_logreg.train_mb(PTDeep([784, 10]), train, 1, batch_size=10, **kwargs)
+
+
+@pytest.mark.parametrize("change, argument, message", [
+    (lambda s: pt_logreg.Split(s.X, s.Y + 5), "train.Y", r"must lie in 0..9, got range \d+..14"),
+    (lambda s: pt_logreg.Split(s.X, s.Y.int()), "train.Y", "int64"),
+    (lambda s: pt_logreg.Split(s.X[:, :100], s.Y), "train.X", r"\(N, 784\)"),
+    (lambda s: pt_logreg.Split(s.X * np.nan, s.Y), "train.X", "NaN"),
+])
+def test_train_mb_checks_the_data_before_training(change, argument, message):
+    train, _ = small_splits(100)
+    with pytest.raises(ValueError, match=rf"^{argument}: .*{message}"):
+        pt_logreg.train_mb(PTDeep([784, 10]), change(train), 1, batch_size=10)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=0), "batch_size"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10_000), "batch_size"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 0, batch_size=10), "n_epochs"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10, optimizer="rmsprop"), "optimizer"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10, early_stopping=True), "val"),
+])
+def test_train_mb_bad_arguments_name_the_argument(call, argument):
+    train, _ = small_splits(100)
+    with pytest.raises(ValueError, match=rf"^{argument}:"):
+        call(train)
