@@ -457,7 +457,8 @@ def render_report(results):
 def same_run(results, meta):
     """Whether `results` (a parsed results.json, or anything) came from a run with these settings."""
     keys = ("dataset", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device")
-    return isinstance(results, dict) and all(results.get("meta", {}).get(k) == meta[k] for k in keys)
+    wanted = json.loads(json.dumps({k: meta[k] for k in keys}))  # as JSON has it: tuples become lists
+    return isinstance(results, dict) and all(results.get("meta", {}).get(k) == wanted[k] for k in keys)
 
 
 def read_results(path):
@@ -486,8 +487,8 @@ def write_results(ctx, meta):
 # Repeats over seeds
 # ---------------------------------------------------------------------------------------------------
 
-SPREAD = [("test_accuracy", "test acc"), ("test_loss", "test loss"), ("epochs", "epochs"), ("best_epoch", "best epoch"),
-          ("seconds", "wall s")]
+SPREAD = {"test_accuracy": ("test acc", "{:.4f}"), "test_loss": ("test loss", "{:.4f}"), "epochs": ("epochs", "{:.1f}"),
+          "best_epoch": ("best epoch", "{:.1f}"), "seconds": ("wall s", "{:.1f}")}  # key: (column, format)
 
 
 def aggregate(per_seed, names):
@@ -500,7 +501,7 @@ def aggregate(per_seed, names):
         for i in range(len(next(iter(runs.values()))["rows"])):
             row_runs = [run["rows"][i] for run in runs.values()]
             row = {"model": " / ".join(dict.fromkeys(r["model"] for r in row_runs)), "seeds": len(row_runs)}
-            for key, _ in SPREAD:
+            for key in SPREAD:
                 values = [r[key] for r in row_runs if r.get(key) is not None]
                 if values:
                     row[key] = data.spread(values)
@@ -510,8 +511,8 @@ def aggregate(per_seed, names):
     return experiments
 
 
-def format_spread(s):
-    mean, std, low, high = (data.format_cell(s[k]) for k in ("mean", "std", "min", "max"))
+def format_spread(key, s):
+    mean, std, low, high = (SPREAD[key][1].format(s[k]) for k in ("mean", "std", "min", "max"))
     return f"{mean} ± {std} ({low}–{high})"
 
 
@@ -523,12 +524,12 @@ def render_aggregate(results):
              "(min–max) over the seeds. Each seed's own report is in seed-<seed>/.", "", "![spread](spread.png)", ""]
     for result in results["experiments"].values():
         rows = result["rows"]
-        columns = [(key, label) for key, label in SPREAD if any(key in r for r in rows)]
+        columns = [key for key in SPREAD if any(key in r for r in rows)]
         once = " (does not depend on the seed: run once)" if result["seed_independent"] else ""
-        cells = [[r["model"], r["seeds"]] + [format_spread(r[key]) if key in r else "" for key, _ in columns]
+        cells = [[r["model"], r["seeds"]] + [format_spread(key, r[key]) if key in r else "" for key in columns]
                  for r in rows]
         lines += [f"## {result['title']}{once}", "",
-                  data.markdown_table(["model", "seeds"] + [label for _, label in columns], cells), ""]
+                  data.markdown_table(["model", "seeds"] + [SPREAD[key][0] for key in columns], cells), ""]
     return "\n".join(lines)
 
 

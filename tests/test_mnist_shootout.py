@@ -142,3 +142,36 @@ def test_fashion_quick_depth_trains_every_config(mnist_root, tmp_path):
     assert len(rows) == 4 and all(r["test_accuracy"] > 0.7 for r in rows)
 
 
+
+
+# --- repeats over seeds ------------------------------------------------------------------------------
+
+
+def test_repeats_aggregate_the_seeds_run_the_svms_once_and_resume(mnist_root, tmp_path, monkeypatch):
+    argv = ["weights", "depth", "svm", "--quick", "--seeds", "0", "1", "--data-root", str(mnist_root),
+            "--out", str(tmp_path), "--device", "cpu"]
+    ms.main(argv)
+    per_seed = {seed: json.loads((tmp_path / f"seed-{seed}" / "results.json").read_text()) for seed in (0, 1)}
+    assert list(per_seed[0]["experiments"]) == ["weights", "depth", "svm"]
+    assert list(per_seed[1]["experiments"]) == ["weights", "depth"]  # the SVMs do not depend on the seed
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["meta"]["seeds"] == [0, 1] and (tmp_path / "spread.png").read_bytes()[:4] == b"\x89PNG"
+    for name in ("weights", "depth"):
+        for i, row in enumerate(results["experiments"][name]["rows"]):
+            accuracies = [per_seed[seed]["experiments"][name]["rows"][i]["test_accuracy"] for seed in (0, 1)]
+            assert row["seeds"] == 2 and row["test_accuracy"]["mean"] == pytest.approx(np.mean(accuracies))
+            assert row["test_accuracy"]["std"] == pytest.approx(np.std(accuracies, ddof=1))
+            assert row["test_accuracy"]["min"] == min(accuracies) and row["test_accuracy"]["max"] == max(accuracies)
+    svm = results["experiments"]["svm"]
+    assert svm["seed_independent"] and svm["seeds"] == [0] and svm["rows"][0]["seeds"] == 1
+    report = (tmp_path / "report.md").read_text()
+    assert "(does not depend on the seed: run once)" in report and " ± " in report
+
+    runs = []
+    real = ms.run_seed
+    monkeypatch.setattr(ms, "run_seed", lambda *a: runs.append(a[4]) or real(*a))
+    ms.main(argv)  # everything is there: nothing runs again
+    (tmp_path / "seed-1" / "results.json").unlink()
+    ms.main(argv)  # an interrupted repeat: only the missing seed runs
+    assert runs == [1]
+    assert json.loads((tmp_path / "results.json").read_text())["experiments"]["depth"]["rows"][0]["seeds"] == 2
