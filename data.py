@@ -10,6 +10,7 @@ import argparse
 import gzip
 import math
 import os
+import re
 import struct
 import tempfile
 from contextlib import contextmanager
@@ -354,6 +355,9 @@ def data_rect(X, margin=0.5):
     return X.min(axis=0) - margin, X.max(axis=0) + margin
 
 
+TEMPORARY = re.compile(r"\..+\.\w{8}\.tmp(\.\w+)?")  # the names atomic_output's temporaries get
+
+
 @contextmanager
 def atomic_output(path):
     """Yield a temporary path next to `path` (same suffix); rename it to `path` when the block ends
@@ -381,12 +385,17 @@ def save_figure(fig, path):
 
 def check_writable_folder(folder, name):
     """Create `folder` and prove a file can be written there: before the work, not after it. Raises
-    ValueError naming the argument `name` otherwise."""
+    ValueError naming the argument `name` otherwise. Removes the temporaries of atomic_output that a
+    killed run left there."""
+    folder = Path(folder)
     try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        write_text(Path(folder) / ".write-test", "").unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / ".write-test", "").unlink()
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
+    for leftover in folder.glob(".*.tmp*"):
+        if TEMPORARY.fullmatch(leftover.name):
+            leftover.unlink()
 
 
 def format_cell(value):

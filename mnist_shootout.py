@@ -81,8 +81,11 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
     x_train, y_train, x_test, y_test = arrays
     n_train = len(x_train) if n_train is None else min(n_train, len(x_train))
     n_test = len(x_test) if n_test is None else min(n_test, len(x_test))
-    order = torch.as_tensor(np.random.default_rng(seed).permutation(n_train), device=device)
     n_val = int(round(val_fraction * n_train))
+    if not 1 <= n_val < n_train:
+        raise ValueError(f"val_fraction: {val_fraction} of {n_train} training images leaves {n_val} for validation "
+                         f"and {n_train - n_val} for training; both need at least one")
+    order = torch.as_tensor(np.random.default_rng(seed).permutation(n_train), device=device)
     full = Split.from_numpy(x_train[:n_train], y_train[:n_train], device)
     test = Split.from_numpy(x_test[:n_test], y_test[:n_test], device)
     return full.subset(order[n_val:]), full.subset(order[:n_val]), test
@@ -633,6 +636,9 @@ def parse_args(argv=None):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')}: expected a whole number >= 1, got {value}")
+    for seed in [args.seed] + (args.seeds or []):
+        if not 0 <= seed < 2**63:  # what numpy's and torch's generators take
+            parser.error(f"--seed/--seeds: expected whole numbers in 0..2**63-1, got {seed}")
     if args.batch_size is not None and "minibatch" in args.experiments:
         parser.error("--batch-size: `minibatch` compares its own batch sizes; run the other experiments by name")
     for flag, reach in FLAG_REACH.items():
@@ -671,6 +677,10 @@ def run_seed(args, profile, device, arrays, seed, out, names):
     train, val, test = make_splits(arrays, device, args.val_fraction, profile.n_train, profile.n_test, seed)
     ctx = Context(args.dataset, profile, train, val, test, out, seed, arrays, by_hand=not args.autograd)
     meta = run_meta(args, profile, device, seed) | {"sizes": f"{len(train)}/{len(val)}/{len(test)}"}
+    for name in ("batch_size", "depth_batch_size"):  # before any work: train_mb would refuse them later
+        if getattr(profile, name) > len(train):
+            raise ValueError(f"--batch-size / --val-fraction: {name} {getattr(profile, name)} is more than the "
+                             f"{len(train)} training images the validation split leaves")
     results = None
     for name in names:
         experiment = EXPERIMENTS[name]
@@ -710,5 +720,5 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except FileNotFoundError as error:  # missing data: the message says what to do, a traceback would not
+    except (FileNotFoundError, ValueError) as error:  # missing data, bad settings: the message says what to do
         sys.exit(f"error: {error}")

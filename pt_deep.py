@@ -24,7 +24,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import data
-from pt_logreg import PTLogreg, cross_entropy, eval, plot_decision, report, to_tensors, train, weight_parameter
+from pt_logreg import (
+    PTLogreg,
+    check_batch,
+    cross_entropy,
+    eval,
+    plot_decision,
+    report,
+    to_tensors,
+    train,
+    weight_parameter,
+)
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 # f'(S) from the activation's output H = f(S), for the backward pass that sgd_step writes out by hand
@@ -138,7 +148,7 @@ class PTDeep(nn.Module):
         return not self.batchnorm
 
     @torch.no_grad()
-    def sgd_step(self, X, Y, lr, param_lambda=0.0):
+    def sgd_step(self, X, Y, lr, param_lambda=0.0, check=True):
         """One SGD step on the mini-batch X (n, D), Y (n,) class indices, with the gradients of get_loss
         written out by hand and fused with the update. It computes what get_loss(X, Y, param_lambda).backward()
         and a torch.optim.SGD(lr) step compute, up to rounding, in about half the operations and without
@@ -151,14 +161,21 @@ class PTDeep(nn.Module):
             G_L = softmax(S_L) - onehot(Y)
             dL/dW_k = H_k-1^T G_k / n + 2 lambda W_k        dL/db_k = (column sums of G_k) / n
             G_k-1 = (G_k W_k^T) * f'(S_k-1)
+
+        check=True validates X and Y (pt_logreg.check_batch: one wait for the device); train_mb checks its
+        data once and passes check=False, leaving shape checks only. Raises ValueError naming the argument.
         """
         if not self.steps_by_hand:
             raise ValueError("sgd_step: a batch-normalized model trains through autograd (get_loss)")
-        n = X.shape[0]  # shape checks only: no look at the values, no wait for the device
-        if X.ndim != 2 or X.shape[1] != self.n_inputs:
-            raise ValueError(f"X: expected shape (n, {self.n_inputs}), got {tuple(X.shape)}")
-        if Y.shape != (n,) or Y.dtype != torch.int64:
-            raise ValueError(f"Y: expected {n} class indices (int64, shape ({n},)), got {Y.dtype} {tuple(Y.shape)}")
+        if not lr > 0 or not param_lambda >= 0:
+            raise ValueError(f"{'lr' if not lr > 0 else 'param_lambda'}: expected lr > 0 and param_lambda >= 0, "
+                             f"got {lr!r} and {param_lambda!r}")
+        n = X.shape[0]
+        if check:
+            check_batch(self, X, Y)
+        elif X.ndim != 2 or X.shape[1] != self.n_inputs or Y.shape != (n,) or Y.dtype != torch.int64:
+            raise ValueError(f"X, Y: expected shapes (n, {self.n_inputs}) and (n,) int64, got {tuple(X.shape)} and "
+                             f"{tuple(Y.shape)} {Y.dtype}")
         H, S = self.layer_outputs(X)
         log_probs = torch.log_softmax(S, dim=1)
         loss = F.nll_loss(log_probs, Y)  # = cross_entropy(S, Y), reusing log_probs

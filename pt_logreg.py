@@ -138,18 +138,26 @@ class Split:
         return Split(torch.cat([s.X for s in splits]), torch.cat([s.Y for s in splits]))
 
 
-def check_split(model, split, name="train"):
-    """Validate a Split for `model` once, before training: X (N, D) finite, Y (N,) int64 in 0..C-1."""
-    X, Y = split.X, split.Y
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] != model.n_inputs:
-        raise ValueError(f"{name}.X: expected a non-empty (N, {model.n_inputs}) tensor, got {tuple(X.shape)}")
-    if Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
-        raise ValueError(f"{name}.Y: expected {X.shape[0]} class indices (int64), got {Y.dtype} {tuple(Y.shape)}")
-    low, high = Y.min().item(), Y.max().item()
+def check_batch(model, X, Y, names=("X", "Y")):
+    """Validate inputs X (N, D) (finite) and class indices Y (N,) (int64 in 0..C-1) for `model`, naming
+    them `names` in errors. One look at the values: a single wait for the device."""
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or X.shape[1] != model.n_inputs:
+        raise ValueError(f"{names[0]}: expected a non-empty (N, {model.n_inputs}) tensor, got "
+                         f"{tuple(getattr(X, 'shape', ())) or type(X).__name__}")
+    if not isinstance(Y, torch.Tensor) or Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
+        raise ValueError(f"{names[1]}: expected {X.shape[0]} class indices (an int64 tensor), got "
+                         f"{getattr(Y, 'dtype', type(Y).__name__)} {tuple(getattr(Y, 'shape', ()))}")
+    low, high, finite = torch.stack([Y.min(), Y.max(), torch.isfinite(X).all()]).tolist()
     if low < 0 or high >= model.n_classes:
-        raise ValueError(f"{name}.Y: class indices must lie in 0..{model.n_classes - 1}, got range {low}..{high}")
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{name}.X: contains NaN or infinite values")
+        raise ValueError(f"{names[1]}: class indices must lie in 0..{model.n_classes - 1}, got range "
+                         f"{low:.0f}..{high:.0f}")
+    if not finite:
+        raise ValueError(f"{names[0]}: contains NaN or infinite values")
+
+
+def check_split(model, split, name="train"):
+    """check_batch for a Split, its parts named <name>.X and <name>.Y."""
+    check_batch(model, split.X, split.Y, (f"{name}.X", f"{name}.Y"))
 
 
 @torch.no_grad()
@@ -200,13 +208,17 @@ RUNAWAY = 1e3  # a loss this many times the untrained one means the steps are to
 
 def mini_batches(train, batch_size, generator):
     """One epoch's mini-batches (X, Y): the training set in a fresh random order, cut into pieces of
-    batch_size (the last one smaller when it does not divide). A single batch is the whole set as it is:
-    the order of the rows does not change a mean."""
+    batch_size (the last one smaller when it does not divide, and folded into the one before when it
+    would hold a single row: batch norm cannot normalize one row). A single batch is the whole set as
+    it is: the order of the rows does not change a mean."""
     if batch_size >= len(train):
         yield train.X, train.Y
         return
     order = torch.randperm(len(train), generator=generator).to(train.X.device)
-    for index in order.split(batch_size):
+    pieces = list(order.split(batch_size))
+    if len(pieces[-1]) == 1:
+        pieces[-2:] = [torch.cat(pieces[-2:])]
+    for index in pieces:
         yield train.X.index_select(0, index), train.Y.index_select(0, index)
 
 
@@ -274,8 +286,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     opt = None if by_hand else OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=lr_gamma) if lr_gamma and opt else None
     generator = torch.Generator().manual_seed(seed)  # on the CPU: the same order on every device
-    n_batches = math.ceil(len(train) / batch_size)
-    unit = "iteration" if n_batches == 1 else "epoch"
+    unit = "iteration" if batch_size == len(train) else "epoch"  # a full batch: one step per epoch
     history, best_val, first = History(), math.inf, None
     history.settings = {"optimizer": optimizer, "lr": lr, "param_lambda": param_lambda, "batch_size": batch_size,
                         "epochs": n_epochs, "lr_gamma": lr_gamma,
@@ -287,21 +298,21 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         # by hand there is no optimizer object: the rate is ExponentialLR's, lr * gamma^epoch
         step = lr * (lr_gamma or 1.0) ** epoch if by_hand else opt.param_groups[0]["lr"]
         history.lr.append(step)
-        batch_losses = torch.zeros(n_batches, device=train.X.device)
-        for b, (X, Y) in enumerate(mini_batches(train, batch_size, generator)):
+        batch_losses = []
+        for X, Y in mini_batches(train, batch_size, generator):
             if by_hand:
-                loss = model.sgd_step(X, Y, step, param_lambda)
+                loss = model.sgd_step(X, Y, step, param_lambda, check=False)  # the data were checked above
             else:
                 loss = model.get_loss(X, Y, param_lambda)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-            batch_losses[b] = loss.detach()
+            batch_losses.append(loss.detach())
         if scheduler is not None:
             scheduler.step()
-        if first is None:
-            first = batch_losses[0].item()
-        epoch_loss = batch_losses.mean().item()  # the one host sync of the epoch
+        losses = torch.stack(batch_losses)
+        first = losses[0].item() if first is None else first
+        epoch_loss = losses.mean().item()  # the one host sync of the epoch (two in the first)
         check_progress(epoch_loss, first, f"{unit} {epoch + 1}", desc, step_name, lr)
         history.train_loss.append(epoch_loss)
         if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == n_epochs):
@@ -420,7 +431,7 @@ def plot_decision(model, X, Y_, title, ax=None):
 def reference_fit(X, Y_, param_lambda):
     """The optimum of PTLogreg's objective found by an independent solver, scikit-learn's
     LogisticRegression (L-BFGS), as a float64 PTLogreg; None for param_lambda = 0 on separable data,
-    whose optimum lies at infinity.
+    whose optimum lies at infinity (so does that of data where one class alone is separable: not detected).
 
     scikit-learn minimizes 1/2 ||w||^2 + c sum_i nll_i. For C >= 3 classes that is our objective times
     1/(2 lambda) with c = 1/(2 N lambda); for two classes it fits one vector w = W[:, 1] - W[:, 0], and

@@ -154,6 +154,16 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.check_data(np.ones(3)), "X"),
     (lambda: data.check_data([[1.0, np.nan]]), "X"),
     (lambda: data.make_rng("seed"), "rng"),
+    (lambda: data.sample_gauss_2d(2, 10, rng=-1), "rng"),
+    (lambda: data.sample_gauss_2d(2, 10, rng=True), "rng"),
+    (lambda: data.class_to_onehot([0, 1], C=True), "C"),  # a bool is not a number of classes
+    (lambda: data.class_to_onehot([0, 10**10]), "C"),  # would be a 149 GiB matrix: a wrong label
+    (lambda: data.eval_perf_multi([0, 1], [0, 1], C=0), "C"),
+    (lambda: data.eval_perf_multi([0, 1], [0, 1], C=2.5), "C"),
+    (lambda: data.eval_perf_multi([0, 1], [0, 1], C=-1), "C"),
+    (lambda: data.average_precision([0.3, np.nan, 0.1], [0, 1, 1]), "scores"),
+    (lambda: data.graph_data(np.ones((3, 2)), [0, 1, 0], [0, 1, 0], special=[1000]), "special"),
+    (lambda: data.check_data(np.ones((3, 0))), "X"),
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
@@ -295,3 +305,48 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="download failed"):
         data.load_dataset("mnist", root)
     assert not root.exists() and list(tmp_path.iterdir()) == []
+
+
+# --- the lab's own programs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sampler", [lambda: data.sample_gauss_2d(3, 100), lambda: data.sample_gmm_2d(4, 2, 30),
+                                     lambda: data.Random2DGaussian().get_sample(5)])
+def test_the_labs_global_seed_makes_samplers_without_rng_reproducible(sampler):
+    def arrays():
+        result = sampler()
+        return result if isinstance(result, tuple) else (result,)
+
+    np.random.seed(100)  # noqa: NPY002 (the lab programs' habit)
+    first, again = arrays(), arrays()
+    np.random.seed(100)  # noqa: NPY002
+    for a, b in zip(first, arrays(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], again[0])  # the next call: new data
+
+
+def test_the_lab0_program_with_boolean_labels_runs():
+    np.random.seed(100)  # noqa: NPY002 (the lab 0 test program, as the lab writes it)
+    X, Y_ = data.sample_gmm_2d(4, 2, 30)
+    Y = data.myDummyDecision(X) > 0.5  # booleans
+    accuracy, recall, precision = data.eval_perf_binary(Y, Y_)
+    assert (accuracy, recall, precision) == data.eval_perf_binary(Y.astype(int), Y_)
+    assert data.eval_perf_multi(Y, Y_ == 1)[0] == accuracy
+    np.testing.assert_array_equal(data.confusion_matrix(Y, Y_), data.confusion_matrix(Y.astype(int), Y_))
+    np.testing.assert_array_equal(data.class_to_onehot(Y), data.class_to_onehot(Y.astype(int)))
+    ranked = (Y_ == 1)[np.argsort(data.myDummyDecision(X))]
+    assert data.eval_AP(ranked) == data.eval_AP(ranked.astype(int))
+    assert data.average_precision(data.myDummyDecision(X), Y_ == 1) == data.eval_AP(ranked.astype(int))
+    plt.figure()
+    data.graph_surface(data.myDummyDecision, data.data_rect(X), offset=0)
+    data.graph_data(X, Y_, Y, special=[0])
+    plt.close("all")
+
+
+def test_graph_surface_with_offset_none_draws_no_contour():
+    plt.figure()
+    ax = data.graph_surface(data.myDummyDecision, ([0, 0], [10, 10]), offset=None, width=20, height=20)
+    assert len(ax.collections) == 1  # the colour mesh only: no contour line
+    low, high = ax.collections[0].get_clim()
+    assert (low, high) == pytest.approx((-5, 15), abs=1e-9)  # the scores' own range, not centred
+    plt.close("all")

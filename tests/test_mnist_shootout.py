@@ -175,3 +175,53 @@ def test_repeats_aggregate_the_seeds_run_the_svms_once_and_resume(mnist_root, tm
     ms.main(argv)  # an interrupted repeat: only the missing seed runs
     assert runs == [1]
     assert json.loads((tmp_path / "results.json").read_text())["experiments"]["depth"]["rows"][0]["seeds"] == 2
+
+
+# --- nothing silently wrong, nothing lost -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "read-only"])
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, monkeypatch, where):
+    monkeypatch.setattr(ms.data, "load_dataset", lambda *a, **k: pytest.fail("the work started"))
+    (tmp_path / "file").write_text("")
+    out = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "sub", "read-only": tmp_path / "ro"}[where]
+    if where == "read-only":  # as root writes anywhere, the refusal is simulated where it would come
+        monkeypatch.setattr(ms.data, "write_text", lambda *a: (_ for _ in ()).throw(PermissionError("denied")))
+    with pytest.raises(ValueError, match=f"^--out: cannot write to {out}"):
+        ms.main(["untrained", "--quick", "--out", str(out)])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--val-fraction", "0.0001"], "^val_fraction: 0.0001 of 5000 training images leaves 0 for validation"),
+    (["--val-fraction", "0.9999"], "^val_fraction: .* leaves 5000 for validation and 0 for training"),
+    (["--val-fraction", "0.99", "--batch-size", "100"], "batch_size 100 is more than the 50 training images"),
+])
+def test_splits_that_cannot_work_are_refused_before_training(mnist_root, tmp_path, argv, message):
+    with pytest.raises(ValueError, match=message):
+        ms.main(["depth", "--quick", "--data-root", str(mnist_root), "--out", str(tmp_path)] + argv)
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_path):
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path)]
+    (tmp_path / "results.json").write_text("[1, 2]")  # not an object: ignored, not a crash
+    (tmp_path / ".report.md.abcd1234.tmp.md").write_text("")  # left by a killed run
+    ms.main(["weights", "--epochs", "1"] + common)
+    assert not list(tmp_path.glob(".*tmp*"))
+    ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go
+    assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
+    ms.main(["weights"] + common)  # the same settings: both kept, in the lab's order
+    assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["weights", "untrained"]
+
+
+def test_loading_something_that_is_not_a_checkpoint_names_the_file(tmp_path):
+    text, partial = tmp_path / "notes.txt", tmp_path / "partial.pt"
+    text.write_text("not a checkpoint")
+    torch.save({"config": [2, 3]}, partial)
+    with pytest.raises(ValueError, match=f"^{text}: not a PTDeep checkpoint"):
+        pt_deep.load_model(text)
+    with pytest.raises(ValueError, match=rf"^{partial}: not a PTDeep checkpoint .*found \['config'\]"):
+        pt_deep.load_model(partial)
+    pt_deep.save_model(pt_deep.PTDeep([2, 4, 3], "tanh", batchnorm=True, seed=0), tmp_path / "ok.pt")
+    model = pt_deep.load_model(tmp_path / "ok.pt")
+    assert model.config == [2, 4, 3] and model.batchnorm and model.activation is torch.tanh

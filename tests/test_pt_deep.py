@@ -141,9 +141,20 @@ def test_batchnorm_trains_and_predicts():
     assert np.mean(pt_logreg.eval(model, X).argmax(axis=1) == Y_) >= 0.9
 
 
-def test_demo_and_animation_write_files(tmp_path):
+def test_a_lab_script_trains_and_evaluates_ptdeep_like_ptlogreg():
+    np.random.seed(100)  # noqa: NPY002 (the lab programs' habit)
+    X, Y_ = data.sample_gmm_2d(4, 2, 40)
+    model = pt_deep.PTDeep([2, 10, 10, 2], torch.relu)
+    pt_deep.train(model, *pt_deep.to_tensors(X, Y_), 1000, 0.1, 1e-4, log_every=0)
+    probs = pt_deep.eval(model, X)
+    assert probs.shape == (160, 2) and np.mean(probs.argmax(axis=1) == Y_) > 0.9
+
+
+def test_demo_and_animation_write_files(tmp_path, capsys):
     out = tmp_path / "deep.png"
-    pt_deep.main(["--niter", "40", "--animate", "--out", str(out)])
+    pt_deep.main(["--niter", "400", "--animate", "--out", str(out)])
+    line = next(s for s in capsys.readouterr().out.splitlines() if s.startswith("PTDeep([2, 3]) vs PTLogreg"))
+    assert float(line.rsplit(" ", 1)[1]) < 1e-5  # logistic regression both ways: the same probabilities
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert out.with_suffix(".gif").read_bytes()[:3] == b"GIF"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.gif", "deep.png"]
@@ -166,6 +177,15 @@ X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=0))
     (lambda: PTDeep([3, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.1), "X"),
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK, 0.1), "Y"),  # one-hot: sgd_step takes class indices
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1)[:5], 0.1), "Y"),
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1) + 5, 0.1), "Y"),  # out of range, named
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK * np.nan, Y_OK.argmax(dim=1), 0.1), "X"),  # NaN: weights untouched
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.0), "lr"),
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), -0.1), "lr"),
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.1, -1e-3), "param_lambda"),
+    (lambda: PTDeep([2, 4, 2], batchnorm=True, eps=-1), "eps"),
+    (lambda: PTDeep([2, 4, 2], batchnorm=True, eps=0), "eps"),
+    (lambda: PTDeep([2, 4, 2], batchnorm=True, momentum=-1), "momentum"),
+    (lambda: PTDeep([2, 4, 2], batchnorm=True, momentum=1.5), "momentum"),
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):

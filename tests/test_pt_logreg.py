@@ -84,10 +84,25 @@ def test_divergence_names_the_iteration():
         pt_logreg.train(PTLogreg(2, 3), X * 1e30, Yoh_, 50, 1e10, log_every=0)
 
 
-def test_demo_writes_png(tmp_path):
+def test_demo_writes_png_and_measures_the_distance_to_the_optimum(tmp_path, capsys):
     out = tmp_path / "logreg.png"
     pt_logreg.main(["--niter", "50", "--out", str(out)])
     assert out.read_bytes()[:4] == b"\x89PNG"
+    printed = capsys.readouterr().out
+    assert printed.count("the optimum (scikit-learn's LogisticRegression, same objective)") >= 6
+    assert "warning: train: the loss did not settle" in printed  # param_delta 10 is shown failing
+
+
+@pytest.mark.parametrize("C, param_lambda", [(2, 1e-2), (3, 1e-2)])
+def test_reference_fit_is_the_optimum_of_our_objective(C, param_lambda):
+    X, Y_ = data.sample_gauss_2d(C, 60, rng=4)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    model = PTLogreg(2, C).double()
+    Xt, Yoh_ = pt_logreg.to_tensors(X, Y_, dtype=torch.float64)
+    pt_logreg.train(model, Xt, Yoh_, 3000, 1.0, param_lambda, log_every=0)
+    reference = pt_logreg.reference_fit(X, Y_, param_lambda)
+    assert np.abs(pt_logreg.eval(model, X) - pt_logreg.eval(reference, X)).max() < 1e-4
+    assert reference.get_loss(Xt, Yoh_, param_lambda).item() <= model.get_loss(Xt, Yoh_, param_lambda).item() + 1e-9
 
 
 X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gauss_2d(3, 5, rng=0))
@@ -283,3 +298,11 @@ def test_train_mb_bad_arguments_name_the_argument(call, argument):
     train, _ = small_splits(100)
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         call(train)
+
+
+def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
+    train = pt_logreg.Split(torch.rand(7, 784), torch.zeros(7, dtype=torch.int64))
+    sizes = [len(Y) for _, Y in pt_logreg.mini_batches(train, 3, torch.Generator().manual_seed(0))]
+    assert sizes == [3, 4]
+    model = PTDeep([784, 5, 10], batchnorm=True, seed=0)  # batch norm cannot normalize one row
+    assert len(pt_logreg.train_mb(model, train, 2, batch_size=3, lr=0.01).train_loss) == 2
