@@ -1,7 +1,9 @@
-"""2-D toy data, evaluation metrics and plots shared by every module of the lab.
+"""Everything about data, shared by every module of the lab: the input checks, 2-D toy data, evaluation
+metrics, plots, files written whole, Markdown tables, and reading MNIST's IDX files.
 
 Shapes: N data points, D input dimensions, C classes. `Y_` holds the true class indices (1-D int array
-[N]), `Y` the predicted ones, `Yoh_` the one-hot matrix [N x C].
+[N], booleans allowed), `Y` the predicted ones, `Yoh_` the one-hot matrix [N x C]. Without an `rng`,
+the samplers draw from NumPy's global state, as the lab's programs (`np.random.seed(100)`) expect.
 
 Run `python data.py` for the lab-0 demo: a Gaussian mixture, a dummy decision surface and the data.
 """

@@ -2,7 +2,8 @@
 
     python mnist_shootout.py                       # all ten experiments, report in results/mnist/
     python mnist_shootout.py weights depth         # any subset, by name (see EXPERIMENTS)
-    python mnist_shootout.py --quick               # everything on a subset, in about a minute
+    python mnist_shootout.py --quick               # everything on a subset, in seconds
+    python mnist_shootout.py --seeds 0 1 2         # once per seed, then mean ± std of every row
     python mnist_shootout.py --dataset fashion     # Fashion-MNIST instead
 
 Data: pixels scaled to [0, 1] and flattened to 784; a random 1/5 of the training set (fixed by
@@ -41,7 +42,7 @@ class Profile:
     n_train: int | None = None  # training images used, before the validation split (None: all 60000)
     n_test: int | None = None  # test images used (None: all 10000)
     epochs: int = 30  # epochs of every mini-batch run (weights: weights_epochs)
-    batch_size: int = 100  # mini-batch size of the runs with a fixed SGD step (regularization, early_stop, adam)
+    batch_size: int = 100  # mini-batch size of every run outside the depth recipe (but minibatch's own sizes)
     sgd_lr: float = 0.1  # SGD step of every run outside the depth recipe
     param_lambda: float = 1e-4  # L2 weight of early_stop, minibatch, adam, adam_decay
     weights_epochs: int = 10  # epochs of the [784,10] runs of `weights`

@@ -7,10 +7,14 @@ The loss is computed from log_softmax of the scores (never the log of a softmax,
 -inf for confident mistakes) and divided by N, so its value and the gradient step do not depend on the
 size of the training set.
 
-`train` and `eval` serve any model with `forward(X) -> probs`, `logits(X)` and `get_loss(X, Yoh_,
-param_lambda)`: PTLogreg here and PTDeep in pt_deep.py.
+The training loop, written once: `train_mb` (mini-batches by index from a device-resident `Split`, one
+host sync per epoch, validation and test after every epoch) and the lab's full-batch `train(model, X,
+Yoh_, param_niter, param_delta)`, its one-batch case. With `eval` they serve any model with
+`forward(X) -> probs`, `logits(X)` and `get_loss(X, Yoh_, param_lambda)`: PTLogreg here, PTDeep in
+pt_deep.py (whose hand-written `sgd_step` train_mb takes where it applies).
 
-Run `python pt_logreg.py` for the demo on two and three Gaussian classes.
+Run `python pt_logreg.py` for the demo on two and three Gaussian classes, measured against the optimum
+that scikit-learn's LogisticRegression finds for the same objective.
 """
 
 import copy
@@ -457,8 +461,8 @@ def reference_fit(X, Y_, param_lambda):
 def main(argv=None):
     parser = data.demo_argparser("Logistic regression in PyTorch on 2 and 3 Gaussian classes.",
                                  "results/pt_logreg.png")
-    parser.add_argument("--niter", type=int, default=20_000, help="gradient steps (default: 20000)")
-    parser.add_argument("--delta", type=float, default=0.05, help="learning rate (default: 0.05)")
+    parser.add_argument("--niter", type=int, default=5000, help="gradient steps (default: 5000)")
+    parser.add_argument("--delta", type=float, default=0.2, help="learning rate (default: 0.2)")
     args = parser.parse_args(argv)
     import matplotlib.pyplot as plt
 
@@ -467,34 +471,43 @@ def main(argv=None):
     fig, axes = plt.subplots(2, 4, figsize=(16, 7.5))
     for row, C in zip(axes, (2, 3), strict=True):
         X, Y_ = data.sample_gauss_2d(C, 100, rng=rng)
-        Xt, Yoh_ = to_tensors(X, Y_)
+        # Trained on centred inputs: the same model and the same optimum (the bias absorbs the shift and
+        # the penalty is on W alone), but a far better conditioned descent, which tolerates 4x the step
+        # and converges in thousands of steps instead of hundreds of thousands.
+        mean = X.mean(axis=0)
+        Xt, Yoh_ = to_tensors(X - mean, Y_)
         for ax, param_lambda in zip(row, (0.0, 1e-3, 1e-2, 1e-1), strict=True):
             model = PTLogreg(2, C)
             start = time.perf_counter()
             print(f"-- {C} classes, param_lambda={param_lambda}")
             losses = train(model, Xt, Yoh_, args.niter, args.delta, param_lambda, log_every=args.niter // 2)
+            with torch.no_grad():  # the same model for the raw inputs: X W + b' = (X - mean) W + b
+                model.b -= torch.as_tensor(mean, dtype=model.b.dtype) @ model.W
             name = f"C={C} lambda={param_lambda:g}"
             report(f"{name} ({time.perf_counter() - start:.2f} s)", model, X, Y_)
             reference = reference_fit(X, Y_, param_lambda)
             if reference is None:
                 print("   separable data and no penalty: the loss falls towards 0 as |W| grows, no finite optimum")
             else:
-                optimum = reference.get_loss(Xt.double(), Yoh_.double(), param_lambda).item()
-                final = model.get_loss(Xt, Yoh_, param_lambda).item()
-                print(f"   loss {final:.4f}; the optimum (scikit-learn's LogisticRegression, same objective) "
-                      f"{optimum:.4f}: {final - optimum:.1e} above it, probabilities within "
+                Xr, Yr = to_tensors(X, Y_, dtype=torch.float64)
+                optimum = reference.get_loss(Xr, Yr, param_lambda).item()
+                final = model.double().get_loss(Xr, Yr, param_lambda).item()
+                print(f"   loss {final:.6f}; the optimum (scikit-learn's LogisticRegression, same objective) "
+                      f"{optimum:.6f}: {final - optimum:.1e} away, probabilities within "
                       f"{np.abs(eval(model, X) - eval(reference, X)).max():.1e}")
             plot_decision(model, X, Y_, f"{name}: loss {losses[-1]:.3f}, |W|={model.W.norm():.2f}", ax)
     fig.suptitle(f"PTLogreg, delta {args.delta:g}: decision surfaces as param_lambda grows "
                  "(3 classes: colour = probability of the winning class)")
     data.finish_figure(fig, args.out, args.show)
 
-    # Hyper-parameters that fail (README, "pt_logreg.py"): the last 3-class data set, other steps.
-    print(f"-- 3 classes, other learning rates, {args.niter // 10} steps (untrained loss ln 3 = {np.log(3):.4f})")
-    for param_delta in (1e-5, args.delta, 1.0, 10.0):
+    # Hyper-parameters that fail (README, "pt_logreg.py"): the last 3-class data set, raw, other steps.
+    Xt, Yoh_ = to_tensors(X, Y_)
+    print(f"-- 3 classes, raw inputs in [0, 10], other learning rates, 2000 steps (untrained loss ln 3 = "
+          f"{np.log(3):.4f})")
+    for param_delta in (1e-5, 0.05, 1.0, 10.0):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
-            losses = train(PTLogreg(2, 3), Xt, Yoh_, args.niter // 10, param_delta, log_every=0)
+            losses = train(PTLogreg(2, 3), Xt, Yoh_, 2000, param_delta, log_every=0)
         last = losses[-100:]
         print(f"param_delta={param_delta:<6g} final loss {losses[-1]:.4f}, min {losses.min():.4f}, "
               f"last 100 steps range {last.min():.4f}..{last.max():.4f}"
