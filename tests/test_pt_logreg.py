@@ -161,9 +161,9 @@ def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_h
     seen = []
     original = getattr(model, method)
 
-    def spy(X, *args):
+    def spy(X, *args, **kwargs):
         seen.append(X.shape[0])
-        return original(X, *args)
+        return original(X, *args, **kwargs)
 
     monkeypatch.setattr(model, method, spy)
     orders = []
