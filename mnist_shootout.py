@@ -168,17 +168,26 @@ def fit(ctx, config, name, epochs=None, refit=False, batchnorm=False, **train_kw
 
 def select_and_refit(ctx, config, batchnorm=False):
     """The depth recipe for one config: train with each λ of depth_lambdas on the training part, let
-    validation accuracy pick λ and the epoch, retrain on train + validation. Returns (model, history of
-    the chosen λ, chosen epoch, result row); a second call with the same arguments reuses the first's."""
+    validation accuracy pick λ and the epoch, retrain on train + validation. A run that diverges starts
+    the recipe again with half the step (at most twice). Returns (model, history of the chosen λ, chosen
+    epoch, result row); a second call with the same arguments reuses the first's."""
     key = (tuple(config), batchnorm)
-    if key not in ctx.recipes:
-        p, name = ctx.profile, config_name(config) + (" + BN" if batchnorm else "")
-        recipe = {"lr": p.depth_lr[ctx.dataset], "lr_gamma": p.depth_lr_gamma, "batch_size": p.depth_batch_size,
-                  "batchnorm": batchnorm}
-        tried = {lam: fit(ctx, config, f"{name} λ={lam:g}", param_lambda=lam, **recipe)[1] for lam in p.depth_lambdas}
-        param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
-        epoch = int(np.argmax(history.val_accuracy)) + 1
-        model, final = fit(ctx, config, name, epoch, refit=True, param_lambda=param_lambda, **recipe)
+    p, name = ctx.profile, config_name(config) + (" + BN" if batchnorm else "")
+    lr = p.depth_lr[ctx.dataset]
+    while key not in ctx.recipes:
+        recipe = {"lr": lr, "lr_gamma": p.depth_lr_gamma, "batch_size": p.depth_batch_size, "batchnorm": batchnorm}
+        try:
+            tried = {lam: fit(ctx, config, f"{name} λ={lam:g}", param_lambda=lam, **recipe)[1]
+                     for lam in p.depth_lambdas}
+            param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
+            epoch = int(np.argmax(history.val_accuracy)) + 1
+            model, final = fit(ctx, config, name, epoch, refit=True, param_lambda=param_lambda, **recipe)
+        except FloatingPointError as error:
+            if lr < p.depth_lr[ctx.dataset] / 3:
+                raise
+            print(f"{error}\n{name}: the recipe again with half the step, {lr / 2:g}", flush=True)
+            lr /= 2
+            continue
         row = model_row(name, model, ctx, final, train=ctx.train_and_val, param_lambda=param_lambda,
                         val_accuracy=max(history.val_accuracy))
         row["seconds"] = sum(h.seconds for h in tried.values()) + final.seconds
@@ -191,7 +200,8 @@ def recipe_note(ctx):
     return (f"SGD, lr {p.depth_lr[ctx.dataset]:g} decayed by {p.depth_lr_gamma:g} per epoch, batch "
             f"{p.depth_batch_size}. Each model trains on the training part with λ in {p.depth_lambdas}; "
             "validation accuracy picks λ and the epoch (marked in the figure); the reported model is then "
-            "retrained on all training images (train + validation) for that many epochs.")
+            "retrained on all training images (train + validation) for that many epochs. A run that diverges "
+            "starts the recipe again with half the step (the row's training.lr says which step it took).")
 
 
 def chosen_lambda(rows):

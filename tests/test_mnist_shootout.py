@@ -225,3 +225,23 @@ def test_loading_something_that_is_not_a_checkpoint_names_the_file(tmp_path):
     pt_deep.save_model(pt_deep.PTDeep([2, 4, 3], "tanh", batchnorm=True, seed=0), tmp_path / "ok.pt")
     model = pt_deep.load_model(tmp_path / "ok.pt")
     assert model.config == [2, 4, 3] and model.batchnorm and model.activation is torch.tanh
+
+
+def test_a_depth_recipe_that_diverges_starts_again_with_half_the_step(tmp_path, monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    Y = torch.randint(10, (300,), generator=generator)
+    X = (torch.rand(10, 784, generator=generator)[Y] + 0.5 * torch.rand(300, 784, generator=generator)).clamp(0, 1)
+    train, val, test = (ms.Split(X[i::3], Y[i::3]) for i in range(3))
+    profile = ms.replace(ms.QUICK, epochs=2)
+    ctx = ms.Context("mnist", profile, train, val, test, tmp_path, 0)
+    real, steps = ms.fit, []
+
+    def fit(ctx, config, name, epochs=None, refit=False, **kwargs):
+        steps.append(kwargs["lr"])
+        if refit and kwargs["lr"] == 0.5:
+            raise FloatingPointError("loss became nan at epoch 1")
+        return real(ctx, config, name, epochs, refit, **kwargs)
+
+    monkeypatch.setattr(ms, "fit", fit)
+    _, _, _, row = ms.select_and_refit(ctx, [784, 20, 10])
+    assert steps == [0.5, 0.5, 0.5, 0.25, 0.25, 0.25] and row["training"]["lr"] == 0.25
