@@ -352,6 +352,19 @@ def graph_images(images, titles, ncols=10, signed=False, row_labels=()):
     return fig
 
 
+def graph_spread(rows, xlabel):
+    """A new figure: one point with ± std error bars per (label, data.spread dict) in rows, top down."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    ax.errorbar([s["mean"] for _, s in rows], y, xerr=[s["std"] for _, s in rows], fmt="o", capsize=3)
+    ax.set(yticks=y, yticklabels=[label for label, _ in rows], xlabel=xlabel)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
 def data_rect(X, margin=0.5):
     """The bounding box of X, widened by `margin`, as graph_surface's rect."""
     return X.min(axis=0) - margin, X.max(axis=0) + margin

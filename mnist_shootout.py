@@ -28,7 +28,7 @@ import torch
 import data
 from ksvm_wrap import fit_svc
 from pt_deep import PTDeep, check_config, save_model
-from pt_logreg import Split, evaluate, metrics, plot_history, train_mb
+from pt_logreg import Split, choose_device, evaluate, metrics, plot_histories, train_mb
 
 # ---------------------------------------------------------------------------------------------------
 # Settings
@@ -242,7 +242,7 @@ def exp_depth(ctx):
     ctx.best_config = list(model.config)
     _, _, Y, per_sample = evaluate(model, ctx.test)
     save_model(model, ctx.out / "best_depth.pt")
-    figures = [plot_histories(ctx, histories, "depth_losses.png", "the depth recipe (train on 4/5, validate on 1/5)"),
+    figures = [history_figure(ctx, histories, "depth_losses.png", "the depth recipe (train on 4/5, validate on 1/5)"),
                plot_worst(ctx, Y, per_sample, "depth_worst.png"), confusion_figure(ctx, Y)]
     return {"rows": rows, "figures": figures, "saved_model": "best_depth.pt",
             "note": f"{recipe_note(ctx)} Best on validation: {best['model']} (saved as best_depth.pt)."}
@@ -258,7 +258,7 @@ def exp_regularization(ctx):
         rows.append(model_row(name, model, ctx, history, param_lambda=param_lambda,
                               val_accuracy=history.val_accuracy[-1]))
     title = f"{config_name(p.deep_config)}, SGD lr {p.sgd_lr:g}, batch {p.batch_size}"
-    return {"rows": rows, "figures": [plot_histories(ctx, histories, "regularization_losses.png", title)],
+    return {"rows": rows, "figures": [history_figure(ctx, histories, "regularization_losses.png", title)],
             "note": f"λ chosen on validation: {chosen_lambda(rows):g}. A large λ closes the gap between train "
                     "and test accuracy by lowering both."}
 
@@ -270,7 +270,7 @@ def exp_early_stop(ctx):
     model = PTDeep(ctx.best_config, seed=ctx.seed).to(ctx.train.X.device)
     model.load_state_dict(history.best_state)
     return {"rows": [model_row(f"{name} best epoch", model, ctx, history, restored_epoch=history.best_epoch)],
-            "figures": [plot_histories(ctx, {f"{name} (best epoch {history.best_epoch})": history},
+            "figures": [history_figure(ctx, {f"{name} (best epoch {history.best_epoch})": history},
                                        "early_stop_losses.png", "early stopping on validation loss")],
             "note": f"Lowest validation loss after epoch {history.best_epoch} of {len(history.train_loss)}; "
                     "that epoch's parameters (a deep copy) were restored."}
@@ -286,7 +286,7 @@ def exp_minibatch(ctx):
         steps = len(history.train_loss) * math.ceil(len(ctx.train) / batch_size)
         rows.append(model_row(f"{config_name(ctx.best_config)} {name}", model, ctx, history, steps=steps))
     title = f"{config_name(ctx.best_config)}, SGD lr {p.sgd_lr:g}, {p.epochs} epochs each"
-    return {"rows": rows, "figures": [plot_histories(ctx, histories, "minibatch_losses.png", title)],
+    return {"rows": rows, "figures": [history_figure(ctx, histories, "minibatch_losses.png", title)],
             "note": "Same epochs, so the same number of gradient evaluations per sample: smaller batches take "
                     "many more (noisier) steps and get much further; full-batch descent barely starts."}
 
@@ -296,7 +296,7 @@ def exp_adam(ctx):
     p = ctx.profile
     model, history = fit(ctx, ctx.best_config, "adam", optimizer="adam", lr=p.adam_lr, param_lambda=p.param_lambda)
     return {"rows": [model_row(f"{config_name(ctx.best_config)} Adam {p.adam_lr:g}", model, ctx, history)],
-            "figures": [plot_histories(ctx, {f"Adam lr {p.adam_lr:g}": history}, "adam_losses.png", "Adam")]}
+            "figures": [history_figure(ctx, {f"Adam lr {p.adam_lr:g}": history}, "adam_losses.png", "Adam")]}
 
 
 def exp_adam_decay(ctx):
@@ -306,7 +306,7 @@ def exp_adam_decay(ctx):
                          param_lambda=p.param_lambda, lr_gamma=p.adam_lr_gamma)
     label = f"Adam {p.adam_lr:g} + ExponentialLR(gamma={p.adam_lr_gamma:g})"
     return {"rows": [model_row(f"{config_name(ctx.best_config)} {label}", model, ctx, history)],
-            "figures": [plot_histories(ctx, {label: history}, "adam_decay_losses.png",
+            "figures": [history_figure(ctx, {label: history}, "adam_decay_losses.png",
                                        f"Adam, lr {p.adam_lr:g} · {p.adam_lr_gamma:g}^epoch")],
             "note": f"After {p.epochs} epochs the rate is still {p.adam_lr_gamma ** p.epochs:.4f} of its start: "
                     f"with gamma = {p.adam_lr_gamma:g} stepped per epoch the schedule changes almost nothing."}
@@ -366,7 +366,7 @@ def exp_batchnorm(ctx):
     save_model(model, ctx.out / "best_batchnorm.pt")
     title = "plain vs batch norm, the depth recipe"
     return {"rows": rows, "saved_model": "best_batchnorm.pt",
-            "figures": [plot_histories(ctx, histories, "batchnorm_losses.png", title)],
+            "figures": [history_figure(ctx, histories, "batchnorm_losses.png", title)],
             "note": f"{recipe_note(ctx)} Batch norm keeps every hidden layer's scores at zero mean and unit variance "
                     "over the batch, so the same step makes steadier progress; in eval mode it uses running "
                     "averages, so a test image's prediction does not depend on its batch."}
@@ -397,17 +397,8 @@ def figure(ctx, name, fig):
     return name
 
 
-def plot_histories(ctx, histories, name, title):
-    """Loss per epoch, one panel per run (plot_history); histories maps a label to a History or to
-    (History, the epoch the run's result was taken from)."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(histories), figsize=(4 * len(histories), 3.4), squeeze=False)
-    for ax, (label, h) in zip(axes[0], histories.items(), strict=True):
-        plot_history(*(h if isinstance(h, tuple) else (h, h.best_epoch)), ax=ax, title=label)
-    axes[0, 0].legend(fontsize=8)
-    fig.suptitle(title)
-    return figure(ctx, name, fig)
+def history_figure(ctx, histories, name, title):
+    return figure(ctx, name, plot_histories(histories, title))
 
 
 def confusion_figure(ctx, Y):
@@ -547,21 +538,6 @@ def render_aggregate(results):
     return "\n".join(lines)
 
 
-def plot_spread(results, path):
-    """Test accuracy of every trained model, mean over the seeds with ± std error bars."""
-    import matplotlib.pyplot as plt
-
-    rows = [(f"{name}: {r['model']}", r["test_accuracy"]) for name, e in results["experiments"].items()
-            if name != "untrained" for r in e["rows"]]
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    ax.errorbar([a["mean"] for _, a in rows], y, xerr=[a["std"] for _, a in rows], fmt="o", capsize=3)
-    ax.set(yticks=y, yticklabels=[label for label, _ in rows], xlabel="test accuracy (mean ± std over seeds)")
-    ax.tick_params(axis="y", labelsize=7)
-    ax.grid(axis="x", alpha=0.3)
-    data.finish_figure(fig, path)
-
-
 def run_repeats(args, profile, device, arrays, out):
     """The experiments once per seed of args.seeds, each in out/seed-<seed>/ (a seed whose results there
     are complete is not run again; SEED_INDEPENDENT ones run with the first seed only), then their
@@ -580,7 +556,9 @@ def run_repeats(args, profile, device, arrays, out):
     meta = run_meta(args, profile, device, None) | {"seeds": args.seeds}
     results = {"meta": meta, "per_seed": {seed: f"seed-{seed}/results.json" for seed in args.seeds},
                "experiments": aggregate(per_seed, args.experiments)}
-    plot_spread(results, out / "spread.png")
+    rows = [(f"{name}: {r['model']}", r["test_accuracy"]) for name, e in results["experiments"].items()
+            if name != "untrained" for r in e["rows"]]  # untrained: chance level, off the scale
+    data.finish_figure(data.graph_spread(rows, "test accuracy (mean ± std over seeds)"), out / "spread.png")
     data.write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
     data.write_text(out / "report.md", render_aggregate(results))
     return results
@@ -593,16 +571,6 @@ def run_repeats(args, profile, device, arrays, out):
 # A flag's experiments: it changes each of them, and is refused where it would be ignored.
 FLAG_REACH = {"epochs": set(EXPERIMENTS) - {"untrained", "svm"}, "configs": {"depth", "untrained"},
               "batch_size": set(EXPERIMENTS) - {"untrained", "svm", "minibatch"}}
-
-
-def choose_device(name):
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device: cuda requested but torch.cuda.is_available() is False")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device: expected auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
 
 
 def parse_args(argv=None):

@@ -358,6 +358,30 @@ def plot_history(history, mark=None, ax=None, title=""):
     return ax
 
 
+def plot_histories(histories, title):
+    """A new figure with one plot_history panel per run; histories maps a label to a History or to
+    (History, the epoch to mark)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(histories), figsize=(4 * len(histories), 3.4), squeeze=False)
+    for ax, (label, h) in zip(axes[0], histories.items(), strict=True):
+        plot_history(*(h if isinstance(h, tuple) else (h, h.best_epoch)), ax=ax, title=label)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def choose_device(name):
+    """torch.device for 'auto' (CUDA when there is one), 'cpu' or 'cuda'; ValueError naming --device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"--device: expected auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device: cuda requested but torch.cuda.is_available() is False")
+    return torch.device(name)
+
+
 def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=None, callback=None):
     """The lab's full-batch gradient descent: train_mb with one batch of all N rows, so an epoch is one
     step. Prints the loss every log_every steps and returns the loss of every step.
