@@ -233,14 +233,14 @@ def check_progress(loss, first, where, desc, step_name, lr):
                                  f"training diverged; try a smaller {step_name} (was {lr:g})")
 
 
-def check_settled(losses, first, desc, step_name, lr):
-    """Warn (RuntimeWarning) when a finished run's loss ended above the untrained one, or swung over
-    more than half the progress it made during its last tenth (runs of 20 epochs or more): signs of
-    steps too large to settle."""
+def check_settled(losses, desc, step_name, lr):
+    """Warn (RuntimeWarning) when a finished run's epoch loss ended above its first epoch's, or swung
+    over more than half the progress it made during its last tenth (runs of 20 epochs or more): signs
+    of steps too large to settle."""
     tail = losses[-max(2, len(losses) // 10):]
-    swings = len(losses) >= 20 and max(tail) - min(tail) > 0.5 * (first - min(losses))
-    if losses[-1] > first or swings:
-        warnings.warn(f"{desc}: the loss did not settle (untrained {first:.4g}, lowest {min(losses):.4g}, last "
+    swings = len(losses) >= 20 and max(tail) - min(tail) > 0.5 * (losses[0] - min(losses))
+    if len(losses) > 1 and (losses[-1] > losses[0] or swings):
+        warnings.warn(f"{desc}: the loss did not settle (first {losses[0]:.4g}, lowest {min(losses):.4g}, last "
                       f"{len(tail)} between {min(tail):.4g} and {max(tail):.4g}): the steps overshoot; try a smaller "
                       f"{step_name} (was {lr:g})", RuntimeWarning, stacklevel=3)
 
@@ -267,7 +267,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     - step_name: what error messages call lr (train passes the lab's param_delta)
     Returns a History. Raises ValueError for bad arguments (before any work), FloatingPointError when
     an epoch's loss is not finite or exceeds RUNAWAY times the untrained loss; warns (check_settled)
-    when the loss ends above the untrained one or still swings widely at the end.
+    when the loss ends above the first epoch's or still swings widely at the end.
     """
     n_epochs = data.check_positive_int(n_epochs, "n_epochs")
     batch_size = data.check_positive_int(batch_size, "batch_size")
@@ -336,7 +336,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         model.load_state_dict(history.best_state)
     history.seconds = time.perf_counter() - start
     history.settings["last_lr"] = history.lr[-1]
-    check_settled(history.train_loss, first, desc, step_name, lr)
+    check_settled(history.train_loss, desc, step_name, lr)
     return history
 
 
