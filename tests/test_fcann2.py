@@ -120,3 +120,13 @@ X_OK, Y_OK = data.sample_gmm_2d(4, 2, 5, rng=1)  # both classes present
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         call()
+
+
+def test_the_demos_default_data_needs_a_hidden_layer():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)  # the demo's default seed
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=rng)
+    assert LogisticRegression(C=1e4, max_iter=10_000).fit(X, Y_).score(X, Y_) < 0.7  # no line separates it
+    W1, b1, W2, b2 = fcann2.fcann2_train(X, Y_, 100_000, 0.05, 1e-3, hidden=5, rng=rng, log_every=0)
+    assert np.mean(fcann2.fcann2_classify(X, W1, b1, W2, b2).argmax(axis=1) == Y_) == 1.0

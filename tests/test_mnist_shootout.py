@@ -120,6 +120,9 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--batch-size", "20", "svm", "minibatch"], "--batch-size: `minibatch`"),
     (["--epochs", "2", "svm", "untrained"], "--epochs: changes only"),
     (["weights", "--configs", "784,10"], "--configs: changes only depth, untrained"),
+    (["--seed", "-1"], "--seed/--seeds: expected whole numbers in 0..2**63-1, got -1"),
+    (["--seed", str(2**64)], "--seed/--seeds"),
+    (["--seeds", "0", "-3"], "--seed/--seeds"),
 ])
 def test_bad_command_lines_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
