@@ -584,9 +584,9 @@ def parse_args(argv=None):
                         help="folder holding MNIST/raw/ or FashionMNIST/raw/ (default: $MNIST_ROOT, else a "
                              "user cache folder; downloaded there when missing)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/<dataset>/)")
-    parser.add_argument("--quick", action="store_true", help="a subset and few epochs: about a minute on a CPU")
+    parser.add_argument("--quick", action="store_true", help="a subset and few epochs: seconds on a CPU")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split, shuffling and init (default: 0)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the split, shuffling and init (default: 0)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
                         help="run the experiments once per seed (in <out>/seed-<SEED>/, resumable) and write "
                              "their mean, std and range to <out>")
@@ -615,6 +615,9 @@ def parse_args(argv=None):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')}: expected a whole number >= 1, got {value}")
+    if args.seed is not None and args.seeds is not None:
+        parser.error("--seed: not with --seeds, which names every seed to run")
+    args.seed = 0 if args.seed is None else args.seed
     for seed in [args.seed] + (args.seeds or []):
         if not 0 <= seed < 2**63:  # what numpy's and torch's generators take
             parser.error(f"--seed/--seeds: expected whole numbers in 0..2**63-1, got {seed}")

@@ -123,6 +123,7 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--seed", "-1"], "--seed/--seeds: expected whole numbers in 0..2**63-1, got -1"),
     (["--seed", str(2**64)], "--seed/--seeds"),
     (["--seeds", "0", "-3"], "--seed/--seeds"),
+    (["--seed", "4", "--seeds", "0", "1"], "--seed: not with --seeds"),
 ])
 def test_bad_command_lines_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
