@@ -169,9 +169,10 @@ class PTDeep(nn.Module):
         """
         if not self.steps_by_hand:
             raise ValueError("sgd_step: a batch-normalized model trains through autograd (get_loss)")
-        if not lr > 0 or not param_lambda >= 0:
-            raise ValueError(f"{'lr' if not lr > 0 else 'param_lambda'}: expected lr > 0 and param_lambda >= 0, "
-                             f"got {lr!r} and {param_lambda!r}")
+        if not lr > 0:  # plain comparisons: this runs every step
+            raise ValueError(f"lr: expected a positive number, got {lr!r}")
+        if not param_lambda >= 0:
+            raise ValueError(f"param_lambda: expected a non-negative number, got {param_lambda!r}")
         n = X.shape[0]
         if check:
             check_batch(self, X, Y)
@@ -202,9 +203,13 @@ class PTDeep(nn.Module):
         print(f"total        {total}")
         return total
 
+    @property
+    def activation_name(self):
+        """The activation's name in ACTIVATIONS ('relu', 'sigmoid' or 'tanh')."""
+        return next(name for name, f in ACTIVATIONS.items() if f is self.activation)
+
     def extra_repr(self):
-        act = next(name for name, f in ACTIVATIONS.items() if f is self.activation)
-        return f"config={self.config}, activation={act}, batchnorm={self.batchnorm}"
+        return f"config={self.config}, activation={self.activation_name}, batchnorm={self.batchnorm}"
 
 
 def check_config(config):
@@ -235,7 +240,7 @@ def save_model(model, path):
     torch.load(..., weights_only=True)."""
     with data.atomic_output(path) as tmp:
         torch.save({"config": model.config, "batchnorm": model.batchnorm,
-                    "activation": next(n for n, f in ACTIVATIONS.items() if f is model.activation),
+                    "activation": model.activation_name,
                     "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
     return path
 
