@@ -96,7 +96,8 @@ class PTDeep(nn.Module):
         return self.config[-1]
 
     def normalize(self, k, S):
-        """Batch-normalize the scores S (N, H_k) of hidden layer k, before gamma and beta.
+        """Batch-normalize the scores S (N, H_k) of hidden layer k, before gamma and beta: returns
+        (S - mean) / sqrt(var + eps) and 1 / sqrt(var + eps) (H_k,).
 
         Training mode: batch statistics (biased variance, as in the normalization itself), and the
         running averages move towards them (unbiased variance). Eval mode: the running averages only,
@@ -115,15 +116,20 @@ class PTDeep(nn.Module):
                 running_var.lerp_(var * n / (n - 1), self.momentum)
         else:
             mean, var = running_mean, running_var
-        return (S - mean) / torch.sqrt(var + self.eps)
+        inv_std = torch.rsqrt(var + self.eps)
+        return (S - mean) * inv_std, inv_std
 
-    def layer_outputs(self, X):
-        """The forward pass: [H_0 = X, H_1, ..., H_L-1] (input and hidden layers) and the scores S_L."""
+    def layer_outputs(self, X, normalized=None):
+        """The forward pass: [H_0 = X, H_1, ..., H_L-1] (input and hidden layers) and the scores S_L.
+        With batch norm, `normalized` (a list) receives normalize's pair for every hidden layer."""
         H = [X]
         for k in range(self.n_hidden):
             S = torch.addmm(self.biases[k], H[k], self.weights[k])  # H @ W + b in one fused call
             if self.batchnorm:
-                S = self.gammas[k] * self.normalize(k, S) + self.betas[k]
+                S_hat, inv_std = self.normalize(k, S)
+                if normalized is not None:
+                    normalized.append((S_hat, inv_std))
+                S = torch.addcmul(self.betas[k], self.gammas[k], S_hat)  # gamma * S_hat + beta
             H.append(self.activation(S))
         return H, torch.addmm(self.biases[-1], H[-1], self.weights[-1])
 
@@ -144,11 +150,6 @@ class PTDeep(nn.Module):
         """sum_k ||W_k||^2, the L2 term (biases are not regularized)."""
         return sum(W.pow(2).sum() for W in self.weights)
 
-    @property
-    def steps_by_hand(self):
-        """Whether sgd_step applies: to every model without batch norm (whose backward we leave to autograd)."""
-        return not self.batchnorm
-
     @torch.no_grad()
     def sgd_step(self, X, Y, lr, param_lambda=0.0, check=True):
         """One SGD step on the mini-batch X (n, D), Y (n,) class indices, with the gradients of get_loss
@@ -164,11 +165,15 @@ class PTDeep(nn.Module):
             dL/dW_k = H_k-1^T G_k / n + 2 lambda W_k        dL/db_k = (column sums of G_k) / n
             G_k-1 = (G_k W_k^T) * f'(S_k-1)
 
+        With batch norm, H_k = f(Z_k), Z_k = gamma_k S^_k + beta_k and S^_k = (S_k - mean) / std over the
+        batch; from G^Z = (G_k+1 W_k+1^T) * f'(Z_k) (column means over the batch written <.>):
+
+            dL/dgamma_k = (column sums of G^Z * S^_k) / n      dL/dbeta_k = (column sums of G^Z) / n
+            G_k = (G^ - <G^> - S^_k * <G^ * S^_k>) / std,      G^ = G^Z * gamma_k
+
         check=True validates X and Y (pt_logreg.check_batch: one wait for the device); train_mb checks its
         data once and passes check=False, leaving shape checks only. Raises ValueError naming the argument.
         """
-        if not self.steps_by_hand:
-            raise ValueError("sgd_step: a batch-normalized model trains through autograd (get_loss)")
         if not lr > 0:  # plain comparisons: this runs every step
             raise ValueError(f"lr: expected a positive number, got {lr!r}")
         if not param_lambda >= 0:
@@ -179,7 +184,8 @@ class PTDeep(nn.Module):
         elif X.ndim != 2 or X.shape[1] != self.n_inputs or Y.shape != (n,) or Y.dtype != torch.int64:
             raise ValueError(f"X, Y: expected shapes (n, {self.n_inputs}) and (n,) int64, got {tuple(X.shape)} and "
                              f"{tuple(Y.shape)} {Y.dtype}")
-        H, S = self.layer_outputs(X)
+        normalized = []
+        H, S = self.layer_outputs(X, normalized)
         log_probs = torch.log_softmax(S, dim=1)
         loss = F.nll_loss(log_probs, Y)  # = cross_entropy(S, Y), reusing log_probs
         if param_lambda:
@@ -192,7 +198,22 @@ class PTDeep(nn.Module):
             W.addmm_(H[k].t(), G, beta=1 - 2 * lr * param_lambda, alpha=-lr / n)  # W - lr dL/dW in one call
             b.sub_(G.sum(dim=0), alpha=lr / n)
             G = G_below
+            if k > 0 and self.batchnorm:  # G is G^Z of hidden layer k - 1: back through its normalization
+                G = self.normalization_backward(k - 1, G, *normalized[k - 1], lr / n)
         return loss
+
+    def normalization_backward(self, k, G_Z, S_hat, inv_std, step):
+        """sgd_step's way back through hidden layer k's batch norm (sgd_step's docstring has the formulas):
+        moves gamma_k and beta_k by `step` times the column sums of n dL/dgamma and n dL/dbeta and
+        returns G_k = n dL/dS_k. In eval mode mean and std are the running averages, constants."""
+        gamma, beta = self.gammas[k], self.betas[k]
+        sum_G, sum_GS = G_Z.sum(dim=0), (G_Z * S_hat).sum(dim=0)  # n dL/dbeta_k, n dL/dgamma_k
+        G_hat = G_Z * gamma
+        if self.training:  # <G^> = gamma sum_G / n and <G^ * S^> = gamma sum_GS / n
+            G_hat.sub_(torch.addcmul(sum_G, S_hat, sum_GS).mul_(gamma / G_Z.shape[0]))
+        gamma.sub_(sum_GS, alpha=step)
+        beta.sub_(sum_G, alpha=step)
+        return G_hat.mul_(inv_std)
 
     def count_params(self):
         """Print the name and shape of every parameter; return their total number of elements."""

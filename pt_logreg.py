@@ -247,7 +247,7 @@ def check_settled(losses, desc, step_name, lr):
 
 def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, param_lambda=0.0, lr_gamma=None,
              val=None, test=None, early_stopping=False, seed=0, desc="train", by_hand=True, log_every=0,
-             callback=None, step_name="lr"):
+             callback=None, step_name="lr", progress=True):
     """Mini-batch training: every epoch reshuffles the training set, cuts it into ceil(N / batch_size)
     mini-batches and takes one step on each; the loss of a step is the mean over its mini-batch.
 
@@ -260,11 +260,12 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     - early_stopping: load the parameters of the epoch with the lowest validation loss back at the end
       (a copy of them is kept in history.best_state whenever val is given)
     - seed: fixes the shuffling (the initialization is the model's own)
-    - by_hand: SGD steps through model.sgd_step (the backward pass written out) when the model has one
-      and steps_by_hand is true: the same steps as loss.backward() + torch.optim.SGD up to rounding.
+    - by_hand: SGD steps through model.sgd_step (the backward pass written out) when the model has one:
+      the same steps as loss.backward() + torch.optim.SGD up to rounding.
       False: always autograd and torch.optim.
     - log_every: print the loss every this many epochs (0: silent); callback(epoch index) then too
     - step_name: what error messages call lr (train passes the lab's param_delta)
+    - progress: a progress bar over the epochs when stderr is a terminal (False: never)
     Returns a History. Raises ValueError for bad arguments (before any work), FloatingPointError when
     an epoch's loss is not finite or exceeds RUNAWAY times the untrained loss; warns (check_settled)
     when the loss ends above the first epoch's or still swings widely at the end.
@@ -286,7 +287,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         if split is not None:
             check_split(model, split, name)
 
-    by_hand = by_hand and optimizer == "sgd" and getattr(model, "steps_by_hand", False)
+    by_hand = by_hand and optimizer == "sgd" and hasattr(model, "sgd_step")
     opt = None if by_hand else OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=lr_gamma) if lr_gamma and opt else None
     generator = torch.Generator().manual_seed(seed)  # on the CPU: the same order on every device
@@ -297,7 +298,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
                         "scheduler": "ExponentialLR, stepped once per epoch" if lr_gamma else None,
                         "steps_by_hand": by_hand, "early_stopping": early_stopping}
     start = time.perf_counter()
-    for epoch in tqdm(range(n_epochs), desc=desc, disable=None, leave=False):
+    for epoch in tqdm(range(n_epochs), desc=desc, disable=None if progress else True, leave=False):
         model.train()
         # by hand there is no optimizer object: the rate is ExponentialLR's, lr * gamma^epoch
         step = lr * (lr_gamma or 1.0) ** epoch if by_hand else opt.param_groups[0]["lr"]

@@ -152,8 +152,8 @@ def test_train_mb_is_reproducible_with_a_seed():
 
 
 @pytest.mark.parametrize("by_hand, optimizer, batchnorm, method", [
-    (True, "sgd", False, "sgd_step"), (False, "sgd", False, "get_loss"),
-    (True, "adam", False, "get_loss"), (True, "sgd", True, "get_loss"),  # where the hand-written step does not apply
+    (True, "sgd", False, "sgd_step"), (True, "sgd", True, "sgd_step"), (False, "sgd", False, "get_loss"),
+    (True, "adam", False, "get_loss"),  # Adam: the hand-written step does not apply
 ])
 def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_hand, optimizer, batchnorm, method):
     train, _ = small_splits(200)
@@ -175,17 +175,17 @@ def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_h
 
 
 @pytest.mark.filterwarnings("ignore:train. the loss did not settle")  # a full batch at lr 0.2: the point is equality
-@pytest.mark.parametrize("batch_size", [7, 100])
-def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size):
+@pytest.mark.parametrize("batch_size, batchnorm", [(7, False), (100, False), (7, True)])
+def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size, batchnorm):
     train, val = small_splits(200)
     train = pt_logreg.Split(train.X.double(), train.Y)
     models = {}
     for by_hand in (True, False):
-        model = PTDeep([784, 20, 20, 10], seed=3).double()
+        model = PTDeep([784, 20, 20, 10], batchnorm=batchnorm, seed=3).double()
         pt_logreg.train_mb(model, train, 3, batch_size=batch_size, lr=0.2, param_lambda=1e-3, lr_gamma=0.8, seed=4,
                     by_hand=by_hand)
         models[by_hand] = model
-    for (name, p), q in zip(models[True].named_parameters(), models[False].parameters(), strict=True):
+    for (name, p), q in zip(models[True].state_dict().items(), models[False].state_dict().values(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-10, msg=name)
     assert not torch.equal(models[True].weights[0], PTDeep([784, 20, 20, 10], seed=3).weights[0].double())
 
