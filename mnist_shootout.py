@@ -14,10 +14,17 @@ experiment is in Profile; figure titles and notes are built from it.
 """
 
 import argparse
+import ctypes
+import io
 import json
 import math
+import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +33,7 @@ import numpy as np
 import torch
 
 import data
-from ksvm_wrap import fit_svc
+from ksvm_wrap import fit_and_score
 from pt_deep import PTDeep, check_config, save_model
 from pt_logreg import Split, choose_device, evaluate, metrics, plot_histories, train_mb
 
@@ -92,9 +99,111 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
     return full.subset(order[n_val:]), full.subset(order[:n_val]), test
 
 
+class Task:
+    """A piece of work for Workers: fn(ctx, *args), and once done its value or the exception it raised."""
+
+    def __init__(self, fn, args, rank):
+        self.fn, self.args, self.rank, self.done, self.value, self.error = fn, args, rank, False, None, None
+
+
+class Workers:
+    """Where the training runs and SVM fits go: tasks fn(ctx, *args), each run whole by one of `n`
+    worker processes with `threads` torch threads (a run on one thread does not wait for the other
+    cores, so n runs at a time use n cores fully), or for n = 1 in this process when its result is
+    asked for. A free worker takes the queued task of the lowest rank, the first submitted among equals.
+    A worker rebuilds the Splits from the data set's arrays (sent once) and ctx.split_key; it ends
+    when this process ends, however that happens. While result() waits it calls refill() (when set)
+    after every finished task: a chance to submit what that task made possible."""
+
+    def __init__(self, n=1, threads=1, arrays=None, device="cpu"):
+        self.n, self.queue, self.running, self.pool, self.refill = n, [], {}, None, None
+        if n > 1:  # spawn: fresh interpreters, no fork of a process that runs threads
+            self.pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=start_worker,
+                                            initargs=(arrays, str(device), threads))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, fn, ctx, *args, rank=2):
+        """Queue fn(ctx, *args) behind the tasks of its rank and below; returns its Task."""
+        task = Task(fn, (ctx,) + args, (rank, time.perf_counter()))
+        self.queue.append(task)
+        self.dispatch()
+        return task
+
+    def dispatch(self):
+        """Collect finished tasks and hand queued ones to free workers; returns whether any finished."""
+        finished = [f for f in self.running if f.done()]
+        for future in finished:
+            task, task.done = self.running.pop(future), True
+            try:
+                task.value = torch.load(io.BytesIO(future.result()), weights_only=False)  # our own worker's bytes
+            except Exception as error:  # what the task raised (FloatingPointError, ...), raised again by result
+                task.error = error
+        while self.pool is not None and self.queue and len(self.running) < self.n:
+            task = min(self.queue, key=lambda t: t.rank)
+            self.queue.remove(task)
+            ctx, *args = task.args
+            self.running[self.pool.submit(run_in_worker, task.fn, ctx.split_key, *args)] = task
+        return bool(finished)
+
+    def result(self, task):
+        """The value of fn(ctx, *args), waiting for it if need be; raises what the task raised."""
+        if task in self.queue and self.pool is None:
+            self.queue.remove(task)
+            task.done = True
+            try:
+                task.value = task.fn(*task.args)
+            except Exception as error:
+                task.error = error
+        while not task.done:
+            if self.dispatch() and self.refill:
+                self.refill()
+            if not task.done:
+                wait(self.running, return_when=FIRST_COMPLETED)
+        if task.error is not None:
+            raise task.error
+        return task.value
+
+
+WORKER = {}  # in a worker process: the data set's arrays and device, the Context last built from them
+
+
+def start_worker(arrays, device, threads):
+    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
+    parent = multiprocessing.parent_process()
+    if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the parent ended before that
+        os._exit(1)
+    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
+    torch.set_num_threads(threads)
+    WORKER.update(arrays=arrays, device=torch.device(device))
+
+
+def run_in_worker(fn, split_key, *args):
+    """fn(ctx, *args) in a worker, its value serialized by torch.save (tensors travel as bytes)."""
+    if WORKER.get("split_key") != split_key:
+        train, val, test = make_splits(WORKER["arrays"], WORKER["device"], *split_key)
+        WORKER.update(split_key=split_key, ctx=Context(None, None, train, val, test, None, split_key[-1],
+                                                       WORKER["arrays"], split_key=split_key))
+    buffer = io.BytesIO()
+    torch.save(fn(WORKER["ctx"], *args), buffer)
+    return buffer.getvalue()
+
+
+def usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @dataclass
 class Context:
-    """Everything the experiments share: data, settings, where results go, and models to reuse."""
+    """Everything the experiments share: data, settings, where results go, the workers and their runs."""
 
     dataset: str
     profile: Profile
@@ -105,10 +214,12 @@ class Context:
     seed: int
     arrays: tuple = ()  # load_dataset's uint8 arrays, in file order (the SVMs' training images)
     by_hand: bool = True  # train_mb's by_hand: SGD steps with the backward pass written out, where it applies
+    split_key: tuple | None = None  # make_splits' arguments after the arrays: how a worker rebuilds the Splits
+    workers: Workers = field(default_factory=Workers)
     results: dict = field(default_factory=dict)
     best_config: list = field(default_factory=lambda: [784, 100, 10])  # set by `depth`
     recipes: dict = field(default_factory=dict)  # (config, batchnorm) -> select_and_refit's result
-    runs: dict = field(default_factory=dict)  # fit's settings -> its (model, history), for reuse
+    runs: dict = field(default_factory=dict)  # start's settings -> its Task, for reuse
 
     @cached_property
     def train_and_val(self):
@@ -147,23 +258,62 @@ def model_row(name, model, ctx, history=None, train=None, **extra):
     return row
 
 
-def fit(ctx, config, name, epochs=None, refit=False, batchnorm=False, **train_kwargs):
-    """Train a fresh PTDeep(config) with train_mb; return (model, history). A run with the same settings
-    as an earlier one of this Context returns that one's model and history (leave the model unchanged).
+def train_run(ctx, config, batchnorm, epochs, refit, desc, train_kwargs):
+    """A fresh PTDeep(config) trained by train_mb on ctx.train watching ctx.val, or with refit=True on every
+    training image (ctx.train_and_val) with nothing left to watch. Returns (model, history)."""
+    model = PTDeep(check_mnist_config(config), batchnorm=batchnorm, seed=ctx.seed).to(ctx.train.X.device)
+    train, val = (ctx.train_and_val, None) if refit else (ctx.train, ctx.val)
+    history = train_mb(model, train, epochs, val=val, test=ctx.test, seed=ctx.seed, desc=desc,
+                       progress=not WORKER, **train_kwargs)
+    print(f"  trained {desc}: {history.seconds:.1f} s", flush=True)
+    return model, history
 
-    By default it trains on ctx.train and watches ctx.val; with refit=True it trains on every training
-    image (ctx.train_and_val) for `epochs` chosen beforehand on validation, with nothing left to watch.
-    """
-    train_kwargs = {"batch_size": ctx.profile.batch_size, "lr": ctx.profile.sgd_lr, **train_kwargs}
+
+def start(ctx, config, name, epochs=None, refit=False, batchnorm=False, rank=2, **train_kwargs):
+    """Hand train_run to ctx.workers (rank: see Workers), unless a run with the same settings was, and
+    return its Task (fit waits for it). epochs: the profile's by default; train_kwargs:
+    train_mb's, the profile's SGD lr and batch size by default."""
+    train_kwargs = {"batch_size": ctx.profile.batch_size, "lr": ctx.profile.sgd_lr, "by_hand": ctx.by_hand,
+                    **train_kwargs}
     epochs = epochs or ctx.profile.epochs
     key = (tuple(config), batchnorm, epochs, refit, tuple(sorted(train_kwargs.items())))
+    return task(ctx, key, train_run, list(config), batchnorm, epochs, refit, f"{name} refit" if refit else name,
+                train_kwargs, rank=rank)
+
+
+def task(ctx, key, fn, *args, rank=2):
+    """ctx.workers' Task for fn(ctx, *args), submitted once per key."""
     if key not in ctx.runs:
-        model = PTDeep(check_mnist_config(config), batchnorm=batchnorm, seed=ctx.seed).to(ctx.train.X.device)
-        train, val = (ctx.train_and_val, None) if refit else (ctx.train, ctx.val)
-        history = train_mb(model, train, epochs, val=val, test=ctx.test, seed=ctx.seed,
-                           desc=f"{name} refit" if refit else name, by_hand=ctx.by_hand, **train_kwargs)
-        ctx.runs[key] = model, history
+        ctx.runs[key] = ctx.workers.submit(fn, ctx, *args, rank=rank)
     return ctx.runs[key]
+
+
+def fit(ctx, config, name, epochs=None, refit=False, **kwargs):
+    """start's run, trained: (model, history). A run with the same settings as an earlier one of this
+    Context returns that one's model and history (leave the model unchanged)."""
+    return ctx.workers.result(start(ctx, config, name, epochs, refit, **kwargs))
+
+
+def recipe_name(config, batchnorm):
+    return config_name(config) + (" + BN" if batchnorm else "")
+
+
+def recipe_runs(ctx, config, batchnorm=False, lr=None):
+    """The depth recipe's runs on the training part, one per λ of depth_lambdas: {λ: start's arguments}
+    (lr: the profile's starting step by default)."""
+    p, name = ctx.profile, recipe_name(config, batchnorm)
+    recipe = {"config": config, "lr": lr or p.depth_lr[ctx.dataset], "lr_gamma": p.depth_lr_gamma,
+              "batch_size": p.depth_batch_size, "batchnorm": batchnorm}
+    return {lam: dict(recipe, name=f"{name} λ={lam:g}", param_lambda=lam) for lam in p.depth_lambdas}
+
+
+def recipe_choice(ctx, config, batchnorm, lr, tried):
+    """The depth recipe's choice from the histories of its runs, tried = {λ: History}: (λ, its History,
+    start's arguments for the refit on all training images for the best validation epoch)."""
+    param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
+    epochs = int(np.argmax(history.val_accuracy)) + 1
+    return param_lambda, history, recipe_runs(ctx, config, batchnorm, lr)[param_lambda] | {
+        "name": recipe_name(config, batchnorm), "epochs": epochs, "refit": True}
 
 
 def select_and_refit(ctx, config, batchnorm=False):
@@ -171,17 +321,13 @@ def select_and_refit(ctx, config, batchnorm=False):
     validation accuracy pick λ and the epoch, retrain on train + validation. A run that diverges starts
     the recipe again with half the step (at most twice). Returns (model, history of the chosen λ, chosen
     epoch, result row); a second call with the same arguments reuses the first's."""
-    key = (tuple(config), batchnorm)
-    p, name = ctx.profile, config_name(config) + (" + BN" if batchnorm else "")
+    key, p, name = (tuple(config), batchnorm), ctx.profile, recipe_name(config, batchnorm)
     lr = p.depth_lr[ctx.dataset]
     while key not in ctx.recipes:
-        recipe = {"lr": lr, "lr_gamma": p.depth_lr_gamma, "batch_size": p.depth_batch_size, "batchnorm": batchnorm}
         try:
-            tried = {lam: fit(ctx, config, f"{name} λ={lam:g}", param_lambda=lam, **recipe)[1]
-                     for lam in p.depth_lambdas}
-            param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
-            epoch = int(np.argmax(history.val_accuracy)) + 1
-            model, final = fit(ctx, config, name, epoch, refit=True, param_lambda=param_lambda, **recipe)
+            tried = {lam: fit(ctx, **run)[1] for lam, run in recipe_runs(ctx, config, batchnorm, lr).items()}
+            param_lambda, history, refit = recipe_choice(ctx, config, batchnorm, lr, tried)
+            model, final = fit(ctx, **refit)
         except FloatingPointError as error:
             if lr < p.depth_lr[ctx.dataset] / 3:
                 raise
@@ -191,7 +337,7 @@ def select_and_refit(ctx, config, batchnorm=False):
         row = model_row(name, model, ctx, final, train=ctx.train_and_val, param_lambda=param_lambda,
                         val_accuracy=max(history.val_accuracy))
         row["seconds"] = sum(h.seconds for h in tried.values()) + final.seconds
-        ctx.recipes[key] = model, history, epoch, row
+        ctx.recipes[key] = model, history, refit["epochs"], row
     return ctx.recipes[key]
 
 
@@ -213,15 +359,20 @@ def chosen_lambda(rows):
 # ---------------------------------------------------------------------------------------------------
 
 
+def weights_runs(ctx):
+    p = ctx.profile
+    return {lam: {"config": [784, 10], "name": f"[784,10] λ={lam:g}", "epochs": p.weights_epochs, "param_lambda": lam}
+            for lam in p.lambdas}
+
+
 def exp_weights(ctx):
     """1. [784,10]: the weight image of each digit, for several param_lambda."""
     p = ctx.profile
     rows, models = [], {}
-    for param_lambda in p.lambdas:
-        name = f"[784,10] λ={param_lambda:g}"
-        model, history = fit(ctx, [784, 10], name, p.weights_epochs, param_lambda=param_lambda)
+    for param_lambda, run in weights_runs(ctx).items():
+        model, history = fit(ctx, **run)
         models[param_lambda] = model
-        rows.append(model_row(name, model, ctx, history, param_lambda=param_lambda,
+        rows.append(model_row(run["name"], model, ctx, history, param_lambda=param_lambda,
                               val_accuracy=history.val_accuracy[-1]))
     return {"rows": rows, "figures": [plot_weights(ctx, models, "weights.png")],
             "note": f"SGD lr {p.sgd_lr:g}, batch {p.batch_size}, {p.weights_epochs} epochs. λ chosen on validation: "
@@ -248,14 +399,19 @@ def exp_depth(ctx):
             "note": f"{recipe_note(ctx)} Best on validation: {best['model']} (saved as best_depth.pt)."}
 
 
+def regularization_runs(ctx):
+    p = ctx.profile
+    return {lam: {"config": p.deep_config, "name": f"{config_name(p.deep_config)} λ={lam:g}", "param_lambda": lam}
+            for lam in p.deep_lambdas}
+
+
 def exp_regularization(ctx):
     """3. param_lambda's effect on train and test performance of a deep model."""
     p, rows, histories = ctx.profile, [], {}
-    for param_lambda in p.deep_lambdas:
-        name = f"{config_name(p.deep_config)} λ={param_lambda:g}"
-        model, history = fit(ctx, p.deep_config, name, param_lambda=param_lambda)
-        histories[name] = history
-        rows.append(model_row(name, model, ctx, history, param_lambda=param_lambda,
+    for param_lambda, run in regularization_runs(ctx).items():
+        model, history = fit(ctx, **run)
+        histories[run["name"]] = history
+        rows.append(model_row(run["name"], model, ctx, history, param_lambda=param_lambda,
                               val_accuracy=history.val_accuracy[-1]))
     title = f"{config_name(p.deep_config)}, SGD lr {p.sgd_lr:g}, batch {p.batch_size}"
     return {"rows": rows, "figures": [history_figure(ctx, histories, "regularization_losses.png", title)],
@@ -263,10 +419,14 @@ def exp_regularization(ctx):
                     "and test accuracy by lowering both."}
 
 
+def early_stop_run(ctx):
+    return {"config": ctx.best_config, "name": "early stop", "param_lambda": ctx.profile.param_lambda}
+
+
 def exp_early_stop(ctx):
     """4. Early stopping on the validation split: the best epoch's parameters, restored."""
-    p, name = ctx.profile, config_name(ctx.best_config)
-    _, history = fit(ctx, ctx.best_config, "early stop", param_lambda=p.param_lambda)  # minibatch's batch-100 run
+    name = config_name(ctx.best_config)
+    _, history = fit(ctx, **early_stop_run(ctx))  # minibatch's batch-100 run
     model = PTDeep(ctx.best_config, seed=ctx.seed).to(ctx.train.X.device)
     model.load_state_dict(history.best_state)
     return {"rows": [model_row(f"{name} best epoch", model, ctx, history, restored_epoch=history.best_epoch)],
@@ -276,12 +436,18 @@ def exp_early_stop(ctx):
                     "that epoch's parameters (a deep copy) were restored."}
 
 
+def minibatch_runs(ctx):
+    p = ctx.profile
+    return {b: {"config": ctx.best_config, "name": f"batch {b}", "param_lambda": p.param_lambda, "batch_size": b}
+            for b in sorted({min(b, len(ctx.train)) for b in p.batch_sizes}, reverse=True)}
+
+
 def exp_minibatch(ctx):
     """5. train_mb with several batch sizes (N = full batch gradient descent) for the same epochs."""
     p, rows, histories = ctx.profile, [], {}
-    for batch_size in sorted({min(b, len(ctx.train)) for b in p.batch_sizes}, reverse=True):
-        name = f"batch {batch_size}"
-        model, history = fit(ctx, ctx.best_config, name, param_lambda=p.param_lambda, batch_size=batch_size)
+    for batch_size, run in minibatch_runs(ctx).items():
+        name = run["name"]
+        model, history = fit(ctx, **run)
         histories[name] = history
         steps = len(history.train_loss) * math.ceil(len(ctx.train) / batch_size)
         rows.append(model_row(f"{config_name(ctx.best_config)} {name}", model, ctx, history, steps=steps))
@@ -291,10 +457,16 @@ def exp_minibatch(ctx):
                     "many more (noisier) steps and get much further; full-batch descent barely starts."}
 
 
+def adam_run(ctx, decay=False):
+    p = ctx.profile
+    return {"config": ctx.best_config, "name": "adam+decay" if decay else "adam", "optimizer": "adam", "lr": p.adam_lr,
+            "param_lambda": p.param_lambda, **({"lr_gamma": p.adam_lr_gamma} if decay else {})}
+
+
 def exp_adam(ctx):
     """6. Adam with the lab's fixed learning rate."""
     p = ctx.profile
-    model, history = fit(ctx, ctx.best_config, "adam", optimizer="adam", lr=p.adam_lr, param_lambda=p.param_lambda)
+    model, history = fit(ctx, **adam_run(ctx))
     return {"rows": [model_row(f"{config_name(ctx.best_config)} Adam {p.adam_lr:g}", model, ctx, history)],
             "figures": [history_figure(ctx, {f"Adam lr {p.adam_lr:g}": history}, "adam_losses.png", "Adam")]}
 
@@ -302,8 +474,7 @@ def exp_adam(ctx):
 def exp_adam_decay(ctx):
     """7. Adam with ExponentialLR, stepped once per epoch."""
     p = ctx.profile
-    model, history = fit(ctx, ctx.best_config, "adam+decay", optimizer="adam", lr=p.adam_lr,
-                         param_lambda=p.param_lambda, lr_gamma=p.adam_lr_gamma)
+    model, history = fit(ctx, **adam_run(ctx, decay=True))
     label = f"Adam {p.adam_lr:g} + ExponentialLR(gamma={p.adam_lr_gamma:g})"
     return {"rows": [model_row(f"{config_name(ctx.best_config)} {label}", model, ctx, history)],
             "figures": [history_figure(ctx, {label: history}, "adam_decay_losses.png",
@@ -321,39 +492,39 @@ def exp_untrained(ctx):
                     "scores are small, the softmax nearly uniform and -log(1/10) = ln 10 per sample."}
 
 
+def svm_images(ctx):
+    """The SVMs' training images, X (N, 784) in [0, 1] and Y (N,) as NumPy arrays: every training image
+    of the profile, in file order (no hyper-parameter is tuned, so none is held out, and the seed plays
+    no part)."""
+    n_train = len(ctx.train) + len(ctx.val)
+    every = Split.from_numpy(ctx.arrays[0][:n_train], ctx.arrays[1][:n_train])
+    return every.X.numpy(), every.Y.numpy()
+
+
+def svm_run(ctx, kernel, gamma, size):
+    """ksvm_wrap.fit_and_score on the first `size` of svm_images, scored on ctx.test: the result row."""
+    X, Y = (a[:size] for a in svm_images(ctx))
+    return fit_and_score(kernel, gamma, X, Y, ctx.test.X.cpu().numpy(), ctx.test.Y.cpu().numpy())
+
+
+def svm_tasks(ctx):
+    """The three SVMs' Tasks: linear and RBF 'scale' on svm_train images (long: rank 1), RBF 'auto' on
+    svm_subset (rank 3)."""
+    p, n = ctx.profile, len(ctx.train) + len(ctx.val)
+    n = n if p.svm_train is None else min(p.svm_train, n)
+    ranks = {("linear", "scale", n): 1, ("rbf", "scale", n): 1, ("rbf", "auto", min(p.svm_subset, n)): 3}
+    return [task(ctx, ("svm", *run), svm_run, *run, rank=rank) for run, rank in ranks.items()]
+
+
 def exp_svm(ctx):
     """9. Linear and RBF SVC (one-vs-one, gamma='scale') on the training set; gamma='auto' on a subset."""
-    # No hyper-parameter is tuned, so the SVMs see every training image, in file order: the seed plays no part.
-    p, n_train = ctx.profile, len(ctx.train) + len(ctx.val)
-    every = Split.from_numpy(ctx.arrays[0][:n_train], ctx.arrays[1][:n_train])
-    X, Y = every.X.numpy(), every.Y.numpy()
-    X_test, Y_test = ctx.test.X.cpu().numpy(), ctx.test.Y.cpu().numpy()
-    n = len(X) if p.svm_train is None else min(p.svm_train, len(X))
-    rows = []
-    for kernel, gamma, size in (("linear", "scale", n), ("rbf", "scale", n), ("rbf", "auto", min(p.svm_subset, n))):
-        start = time.perf_counter()
-        svm, engine = fit_svc(kernel, gamma, X[:size], Y[:size])
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        predicted = svm.predict(X_test)
-        predict_seconds = time.perf_counter() - start
-        accuracy, pr, _ = data.eval_perf_multi(predicted, Y_test, C=10)
-        recall, precision = np.mean(pr, axis=0)
-        seen = min(size, 2000)  # train accuracy, close to 1 for SVMs, estimated on a sample: cheaper
-        name = f"SVC {kernel}" + (f" gamma='{gamma}'" if kernel == "rbf" else "")
-        rows.append({"model": f"{name} on {size}", "train_accuracy": float(np.mean(svm.predict(X[:seen]) == Y[:seen])),
-                     "test_accuracy": accuracy, "test_precision": float(precision), "test_recall": float(recall),
-                     "support_vectors": int(len(svm.support_)), "fit_seconds": fit_seconds,
-                     "predict_seconds": predict_seconds, "seconds": fit_seconds + predict_seconds,
-                     "training": {"engine": engine, "kernel": kernel, "gamma": gamma, "C": svm.C,
-                                  "decision_function_shape": svm.decision_function_shape, "images": size}})
-        print(f"{name} on {size}: test accuracy {accuracy:.4f}, fit {fit_seconds:.1f} s, "
-              f"predict {predict_seconds:.1f} s ({engine})", flush=True)
+    rows = [ctx.workers.result(t) for t in svm_tasks(ctx)]
+    X, _ = svm_images(ctx)
     return {"rows": rows,
             "note": f"Fitted with {rows[0]['training']['engine']}, on the training images in file order. Train "
                     "accuracy of the SVMs is measured on (at most) their first 2000 training images. gamma='auto' "
-                    f"is 1/784, ten times smaller than 'scale' = 1/(784 Var(X)) ≈ 1/(784 · {X[:n].var():.3f}): "
-                    "too wide a kernel for digits."}
+                    f"is 1/784, ten times smaller than 'scale' = 1/(784 Var(X)) ≈ 1/(784 · "
+                    f"{X[:rows[0]['training']['images']].var():.3f}): too wide a kernel for digits."}
 
 
 def exp_batchnorm(ctx):
@@ -385,6 +556,40 @@ EXPERIMENTS = {
     "svm": exp_svm,
     "batchnorm": exp_batchnorm,
 }
+
+
+def prefetch(ctx, names):
+    """Start every run of the experiments `names` whose settings are known, so that the workers need
+    not wait for the experiments, ranked (Workers) so that the work ends on both cores at once: first
+    the short `weights` runs (the first experiment reports at once), then the two long SVM fits, the
+    grids of the depth recipe and what their results make possible (a refit once its grid is done;
+    once depth's grids are, ctx.best_config and its runs, the longest first), and last the short runs
+    that need nothing, to fill the gaps at the end. run_seed calls this before every experiment and
+    whenever a run finishes."""
+    p = ctx.profile
+    for run in weights_runs(ctx).values() if "weights" in names else ():
+        start(ctx, rank=0, **run)
+    if "svm" in names:
+        svm_tasks(ctx)
+    recipes = [(c, False) for c in reversed(p.depth_configs) if "depth" in names]
+    recipes += [(p.deep_config, bn) for bn in (True, False) if "batchnorm" in names]
+    grids = {recipe: {lam: start(ctx, **run) for lam, run in recipe_runs(ctx, *recipe).items()} for recipe in recipes}
+    for run in regularization_runs(ctx).values() if "regularization" in names else ():
+        start(ctx, rank=3, **run)
+    done = {recipe: {lam: t.value[1] for lam, t in grid.items()} for recipe, grid in grids.items()
+            if all(t.done and t.error is None for t in grid.values())}
+    for (config, batchnorm), tried in done.items():
+        start(ctx, **recipe_choice(ctx, config, batchnorm, None, tried)[2])
+    if "depth" in names and "depth" not in ctx.results:
+        if not all((c, False) in done for c in p.depth_configs):
+            return
+        best = max(p.depth_configs, key=lambda c: max(max(h.val_accuracy) for h in done[c, False].values()))
+        ctx.best_config = list(best)  # what exp_depth will choose: the same runs, the same rule
+    for run in [*(run for _, run in sorted(minibatch_runs(ctx).items()) if "minibatch" in names),  # batch 10 first
+                *(adam_run(ctx, decay) for decay in (False, True) if ("adam_decay" if decay else "adam") in names),
+                *((early_stop_run(ctx),) if "early_stop" in names else ())]:
+        start(ctx, **run)
+
 
 # ---------------------------------------------------------------------------------------------------
 # Figures and the report
@@ -443,8 +648,8 @@ def render_report(results):
     """Markdown: a section per experiment, a table of its rows and its figures."""
     meta = results["meta"]
     lines = [f"# MNIST shootout: {meta['dataset']}", "",
-             f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, {meta['threads']} CPU "
-             f"thread(s); train/validation/test = {meta['sizes']}; SGD steps "
+             f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, {meta.get('workers', 1)} "
+             f"worker(s) of {meta['threads']} CPU thread(s); train/validation/test = {meta['sizes']}; SGD steps "
              f"{'by hand (PTDeep.sgd_step)' if meta['sgd_steps_by_hand'] else 'through autograd'}.", ""]
     for name, result in results["experiments"].items():
         rows = result.get("rows", [])
@@ -538,7 +743,7 @@ def render_aggregate(results):
     return "\n".join(lines)
 
 
-def run_repeats(args, profile, device, arrays, out):
+def run_repeats(args, profile, device, arrays, out, workers):
     """The experiments once per seed of args.seeds, each in out/seed-<seed>/ (a seed whose results there
     are complete is not run again; SEED_INDEPENDENT ones run with the first seed only), then their
     aggregate in out/results.json, report.md and spread.png. Returns the aggregate results."""
@@ -551,7 +756,7 @@ def run_repeats(args, profile, device, arrays, out):
             print(f"== seed {seed}: complete in {folder}, not run again")
         else:
             data.check_writable_folder(folder, "--out")
-            previous = run_seed(args, profile, device, arrays, seed, folder, names)
+            previous = run_seed(args, profile, device, arrays, seed, folder, names, workers)
         per_seed[seed] = previous
     meta = run_meta(args, profile, device, None) | {"seeds": args.seeds}
     results = {"meta": meta, "per_seed": {seed: f"seed-{seed}/results.json" for seed in args.seeds},
@@ -590,7 +795,11 @@ def parse_args(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
                         help="run the experiments once per seed (in <out>/seed-<SEED>/, resumable) and write "
                              "their mean, std and range to <out>")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes that train the models and fit the SVMs side by side (default: one per CPU "
+                             "core, at most 4; 1 = all in this process)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of each process (default: the cores shared out among the workers)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs of every training run (default: 30 and 10 for `weights`; quick 3)")
     parser.add_argument("--batch-size", type=int, default=None,
@@ -611,7 +820,7 @@ def parse_args(argv=None):
     args.experiments = args.experiments or list(EXPERIMENTS)
     if args.dataset not in data.DATASETS:
         parser.error(f"--dataset: expected one of {', '.join(data.DATASETS)}, got {args.dataset!r}")
-    for flag in ("epochs", "batch_size", "threads"):
+    for flag in ("epochs", "batch_size", "workers", "threads"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')}: expected a whole number >= 1, got {value}")
@@ -650,27 +859,32 @@ def make_profile(args):
 def run_meta(args, profile, device, seed):
     """What identifies a run's results (same_run compares it), and how it ran."""
     return {"dataset": args.dataset, "profile": "quick" if args.quick else "full", "seed": seed,
-            "val_fraction": args.val_fraction, "device": str(device), "threads": torch.get_num_threads(),
+            "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
+            "threads": torch.get_num_threads(),
             "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile)}
 
 
-def run_seed(args, profile, device, arrays, seed, out, names):
-    """Run the experiments `names` with one seed; results.json and report.md in `out`. Returns results."""
-    train, val, test = make_splits(arrays, device, args.val_fraction, profile.n_train, profile.n_test, seed)
-    ctx = Context(args.dataset, profile, train, val, test, out, seed, arrays, by_hand=not args.autograd)
+def run_seed(args, profile, device, arrays, seed, out, names, workers):
+    """Run the experiments `names` with one seed, their runs on `workers`; results.json and report.md in
+    `out`. Returns results."""
+    split_key = (args.val_fraction, profile.n_train, profile.n_test, seed)
+    train, val, test = make_splits(arrays, device, *split_key)
+    ctx = Context(args.dataset, profile, train, val, test, out, seed, arrays, by_hand=not args.autograd,
+                  split_key=split_key, workers=workers)
     meta = run_meta(args, profile, device, seed) | {"sizes": f"{len(train)}/{len(val)}/{len(test)}"}
     for name in ("batch_size", "depth_batch_size"):  # before any work: train_mb would refuse them later
         if getattr(profile, name) > len(train):
             raise ValueError(f"--batch-size / --val-fraction: {name} {getattr(profile, name)} is more than the "
                              f"{len(train)} training images the validation split leaves")
-    results = None
+    results, workers.refill = None, lambda: prefetch(ctx, names)
     for name in names:
+        prefetch(ctx, names)
         experiment = EXPERIMENTS[name]
         title = experiment.__doc__.splitlines()[0]
         print(f"== {name} (seed {seed}): {title}")
-        start = time.perf_counter()
+        began = time.perf_counter()
         result = experiment(ctx)
-        ctx.results[name] = {"title": title, **result, "seconds": time.perf_counter() - start}
+        ctx.results[name] = {"title": title, **result, "seconds": time.perf_counter() - began}
         for row in result["rows"]:
             print(f"  {row['model']:<45s} test accuracy {row['test_accuracy']:.4f}")
         results = write_results(ctx, meta)  # after every experiment: an interrupted run keeps what it finished
@@ -684,18 +898,20 @@ def main(argv=None):
     out = args.out or Path("results") / (args.dataset + ("-quick" if args.quick else ""))
     data.check_writable_folder(out, "--out")
     arrays = data.load_dataset(args.dataset, args.data_root)
-    threads = torch.get_num_threads()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    start = time.perf_counter()
+    cores, found_threads = usable_cores(), torch.get_num_threads()
+    args.workers = args.workers or min(cores, 4)
+    args.threads = args.threads or max(1, cores // args.workers)
+    torch.set_num_threads(args.threads)  # this process evaluates the models meanwhile
+    began = time.perf_counter()
     try:
-        if args.seeds is None:
-            results = run_seed(args, profile, device, arrays, args.seed, out, args.experiments)
-        else:
-            results = run_repeats(args, profile, device, arrays, out)
+        with Workers(args.workers, args.threads, arrays, device) as workers:
+            if args.seeds is None:
+                results = run_seed(args, profile, device, arrays, args.seed, out, args.experiments, workers)
+            else:
+                results = run_repeats(args, profile, device, arrays, out, workers)
     finally:
-        torch.set_num_threads(threads)  # main() may be called from a REPL or a test: leave it as found
-    print(f"total {time.perf_counter() - start:.1f} s; wrote {out / 'report.md'} and {out / 'results.json'}")
+        torch.set_num_threads(found_threads)  # main() may be called from a REPL or a test: leave it as found
+    print(f"total {time.perf_counter() - began:.1f} s; wrote {out / 'report.md'} and {out / 'results.json'}")
     return results
 
 

@@ -1,4 +1,9 @@
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,7 +76,7 @@ def test_runs_that_two_experiments_share_are_trained_once(quick_run):
     assert same[0] == same[1] and len(same[0]) > 9
     early, = results["experiments"]["early_stop"]["rows"]
     assert early["restored_epoch"] == shared[1]["best_epoch"] and early["seconds"] == shared[1]["seconds"]
-    assert rows["batchnorm", "[784,100,100,10] + BN"]["training"]["steps_by_hand"] is False
+    assert rows["batchnorm", "[784,100,100,10] + BN"]["training"]["steps_by_hand"] is True
 
 
 def test_quick_run_saves_a_loadable_best_model(mnist_root, quick_run):
@@ -96,6 +101,83 @@ def test_same_seed_same_numbers_on_cpu_and_autograd_nearly_the_same(mnist_root, 
     for by_hand, autograd in zip(runs[0], runs[2], strict=True):  # the same steps, rounded differently
         assert by_hand["test_loss"] == pytest.approx(autograd["test_loss"], rel=1e-4)
         assert by_hand["test_accuracy"] == pytest.approx(autograd["test_accuracy"], abs=2e-3)
+
+
+# --- worker processes: the same numbers as in this process, errors raised here, none left behind ------
+
+
+def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path):
+    runs = []
+    for workers in ("1", "2"):
+        ms.main(["weights", "depth", "svm", "--quick", "--epochs", "2", "--workers", workers, "--threads", "1",
+                 "--data-root", str(mnist_root), "--out", str(tmp_path / workers), "--device", "cpu"])
+        results = json.loads((tmp_path / workers / "results.json").read_text())
+        assert results["meta"]["workers"] == int(workers)
+        runs.append({name: [{k: v for k, v in row.items() if "seconds" not in k} for row in e["rows"]]
+                     for name, e in results["experiments"].items()})
+    assert runs[0] == runs[1] and len(runs[0]["depth"]) == 4 and len(runs[0]["svm"]) == 3
+
+
+def synthetic_context(n=200):
+    rng = np.random.default_rng(0)
+    arrays = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n),
+              rng.integers(0, 256, (n // 4, 28, 28), dtype=np.uint8), rng.integers(0, 10, n // 4))
+    key = (0.2, None, None, 0)
+    return ms.Context("mnist", ms.QUICK, *ms.make_splits(arrays, "cpu", *key), None, 0, arrays, split_key=key), arrays
+
+
+def test_what_a_worker_raises_is_raised_here():
+    ctx, arrays = synthetic_context()
+    with ms.Workers(2, 1, arrays) as workers:
+        tasks = [workers.submit(ms.train_run, ctx, [784, 10], False, 1, False, f"run {i}", {"lr": lr})
+                 for i, lr in enumerate((0.1, -1.0, 0.1, 0.2))]
+        model, history = workers.result(tasks[3])
+        assert len(history.train_loss) == 1 and model.config == [784, 10]
+        with pytest.raises(ValueError, match="^lr: expected a positive number"):
+            workers.result(tasks[1])
+        assert workers.result(tasks[2])[1].settings["lr"] == 0.1
+
+
+def child_processes(pid):
+    return {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+HOLD_THE_GIL = """
+import multiprocessing, re, time
+from concurrent.futures import ProcessPoolExecutor
+import mnist_shootout as ms
+context = multiprocessing.get_context("spawn")
+pool = ProcessPoolExecutor(1, context, initializer=ms.start_worker, initargs=((), "cpu", 1))
+pool.submit(print, "up", flush=True)
+pool.submit(re.match, r"(a+)+$", "a" * 60 + "b")  # exponential backtracking, in C, holding the GIL all along
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_worker_outlives_its_parent_even_inside_native_code(how):
+    parent = subprocess.Popen([sys.executable, "-c", HOLD_THE_GIL], cwd=Path(ms.__file__).parent,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline() == "up\n"
+        time.sleep(0.5)  # into re.match
+        workers = child_processes(parent.pid)  # the worker and multiprocessing's resource tracker
+        assert workers
+    finally:
+        parent.send_signal(how)
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
 
 
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
