@@ -10,7 +10,9 @@ Data: pixels scaled to [0, 1] and flattened to 784; a random 1/5 of the training
 --seed) is held out for validation. Every hyper-parameter (lambda, epoch, configuration) is chosen on
 that validation split; the test set is only ever reported. All data live on the chosen device for the
 whole run: a mini-batch is an index gather there, never a host-to-device copy. Every setting of every
-experiment is in Profile; figure titles and notes are built from it.
+experiment is in Profile; figure titles and notes are built from it. The training runs and SVM fits
+go to worker processes, one per core, each run whole on one thread (Workers), and start as soon as
+their settings are known (prefetch): the experiments then collect them in the lab's order.
 """
 
 import argparse
@@ -807,7 +809,7 @@ def parse_args(argv=None):
                              "refused with `minibatch`, which compares batch sizes")
     parser.add_argument("--autograd", action="store_true",
                         help="train every model with loss.backward() and torch.optim (by default SGD steps "
-                             "without batch norm use PTDeep.sgd_step, the same steps written out by hand)")
+                             "use PTDeep.sgd_step, the same steps with the backward pass written out by hand)")
     parser.add_argument("--val-fraction", type=float, default=0.2,
                         help="share of the training set held out for validation (default: 0.2)")
     parser.add_argument("--configs", nargs="+", default=None, metavar="SIZES",
