@@ -120,8 +120,9 @@ class Workers:
     def __init__(self, n=1, threads=1, arrays=None, device="cpu"):
         self.n, self.queue, self.running, self.pool, self.refill = n, [], {}, None, None
         if n > 1:  # spawn: fresh interpreters, no fork of a process that runs threads
+            shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
             self.pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=start_worker,
-                                            initargs=(arrays, str(device), threads))
+                                            initargs=(shared, str(device), threads))
 
     def __enter__(self):
         return self
@@ -185,7 +186,7 @@ def start_worker(arrays, device, threads):
     threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
     torch.set_num_threads(threads)
-    WORKER.update(arrays=arrays, device=torch.device(device))
+    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
 
 
 def run_in_worker(fn, split_key, *args):

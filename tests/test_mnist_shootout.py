@@ -19,7 +19,7 @@ import pt_deep
 def quick_run(mnist_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("quick")
     threads = torch.get_num_threads()
-    ms.main(["--quick", "--data-root", str(mnist_root), "--out", str(out), "--device", "cpu", "--threads", "2"])
+    ms.main(["--quick", "--data-root", str(mnist_root), "--out", str(out), "--device", "cpu"])  # default workers
     assert torch.get_num_threads() == threads  # main() leaves the process as it found it
     return json.loads((out / "results.json").read_text()), out
 
@@ -92,7 +92,7 @@ def test_same_seed_same_numbers_on_cpu_and_autograd_nearly_the_same(mnist_root, 
     runs, metas = [], []
     for name, extra in (("a", []), ("b", []), ("autograd", ["--autograd"])):
         ms.main(["weights", "--quick", "--epochs", "1", "--data-root", str(mnist_root), "--out", str(tmp_path / name),
-                 "--device", "cpu"] + extra)
+                 "--device", "cpu", "--workers", "1"] + extra)
         results = json.loads((tmp_path / name / "results.json").read_text())
         runs.append([{k: v for k, v in r.items() if k != "seconds"} for r in results["experiments"]["weights"]["rows"]])
         metas.append(results["meta"])
@@ -118,7 +118,7 @@ def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path)
     assert runs[0] == runs[1] and len(runs[0]["depth"]) == 4 and len(runs[0]["svm"]) == 3
 
 
-def synthetic_context(n=200):
+def synthetic_context(n=40):  # small: the arrays travel to each worker as it starts
     rng = np.random.default_rng(0)
     arrays = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n),
               rng.integers(0, 256, (n // 4, 28, 28), dtype=np.uint8), rng.integers(0, 10, n // 4))
@@ -129,7 +129,7 @@ def synthetic_context(n=200):
 def test_what_a_worker_raises_is_raised_here():
     ctx, arrays = synthetic_context()
     with ms.Workers(2, 1, arrays) as workers:
-        tasks = [workers.submit(ms.train_run, ctx, [784, 10], False, 1, False, f"run {i}", {"lr": lr})
+        tasks = [workers.submit(ms.train_run, ctx, [784, 10], False, 1, False, f"run {i}", {"lr": lr, "batch_size": 8})
                  for i, lr in enumerate((0.1, -1.0, 0.1, 0.2))]
         model, history = workers.result(tasks[3])
         assert len(history.train_loss) == 1 and model.config == [784, 10]
@@ -162,18 +162,19 @@ time.sleep(600)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_no_worker_outlives_its_parent_even_inside_native_code(how):
-    parent = subprocess.Popen([sys.executable, "-c", HOLD_THE_GIL], cwd=Path(ms.__file__).parent,
-                              stdout=subprocess.PIPE, text=True)
+def test_no_worker_outlives_its_parent_even_inside_native_code():
+    signals = (signal.SIGTERM, signal.SIGKILL)
+    parents = [subprocess.Popen([sys.executable, "-c", HOLD_THE_GIL], cwd=Path(ms.__file__).parent,
+                                stdout=subprocess.PIPE, text=True) for _ in signals]
     try:
-        assert parent.stdout.readline() == "up\n"
+        assert [parent.stdout.readline() for parent in parents] == ["up\n"] * 2
         time.sleep(0.5)  # into re.match
-        workers = child_processes(parent.pid)  # the worker and multiprocessing's resource tracker
-        assert workers
+        workers = {pid for parent in parents for pid in child_processes(parent.pid)}  # and resource trackers
+        assert len(workers) >= 2
     finally:
-        parent.send_signal(how)
-        parent.wait()
+        for parent, how in zip(parents, signals, strict=True):
+            parent.send_signal(how)
+            parent.wait()
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -223,7 +224,8 @@ def test_bad_arguments_name_the_argument():
 
 def test_fashion_quick_depth_trains_every_config(mnist_root, tmp_path):
     """Fashion-MNIST's brighter images need a smaller step than MNIST's; none of the nets may collapse."""
-    ms.main(["depth", "--quick", "--dataset", "fashion", "--data-root", str(mnist_root), "--out", str(tmp_path)])
+    ms.main(["depth", "--quick", "--dataset", "fashion", "--data-root", str(mnist_root), "--out", str(tmp_path),
+             "--workers", "1"])
     rows = json.loads((tmp_path / "results.json").read_text())["experiments"]["depth"]["rows"]
     assert len(rows) == 4 and all(r["test_accuracy"] > 0.7 for r in rows)
 
@@ -235,7 +237,7 @@ def test_fashion_quick_depth_trains_every_config(mnist_root, tmp_path):
 
 def test_repeats_aggregate_the_seeds_run_the_svms_once_and_resume(mnist_root, tmp_path, monkeypatch):
     argv = ["weights", "depth", "svm", "--quick", "--seeds", "0", "1", "--data-root", str(mnist_root),
-            "--out", str(tmp_path), "--device", "cpu"]
+            "--out", str(tmp_path), "--device", "cpu", "--workers", "1"]
     ms.main(argv)
     per_seed = {seed: json.loads((tmp_path / f"seed-{seed}" / "results.json").read_text()) for seed in (0, 1)}
     assert list(per_seed[0]["experiments"]) == ["weights", "depth", "svm"]
@@ -289,7 +291,7 @@ def test_splits_that_cannot_work_are_refused_before_training(mnist_root, tmp_pat
 
 
 def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_path):
-    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path)]
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--workers", "1"]
     (tmp_path / "results.json").write_text("[1, 2]")  # not an object: ignored, not a crash
     (tmp_path / ".report.md.abcd1234.tmp.md").write_text("")  # left by a killed run
     ms.main(["weights", "--epochs", "1"] + common)
