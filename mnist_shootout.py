@@ -127,9 +127,13 @@ class Workers:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    def __exit__(self, kind, *exc):
+        if self.pool is None:
+            return
+        if kind is not None:  # interrupted or failed: end the runs in progress now, not when they are done
+            for process in self.pool._processes.values():  # (Python 3.14 has pool.terminate_workers())
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
 
     def submit(self, fn, ctx, *args, rank=2):
         """Queue fn(ctx, *args) behind the tasks of its rank and below; returns its Task."""

@@ -181,6 +181,38 @@ def test_no_worker_outlives_its_parent_even_inside_native_code():
     assert not [pid for pid in workers if alive(pid)]
 
 
+LONG_TASK = """
+import sys
+sys.path.insert(0, "tests")
+import mnist_shootout as ms
+from test_mnist_shootout import synthetic_context
+ctx, arrays = synthetic_context()
+with ms.Workers(2, 1, arrays) as workers:
+    task = workers.submit(ms.train_run, ctx, [784, 10], False, 10**6, False, "endless", {"batch_size": 8})
+    print("submitted", flush=True)
+    workers.result(task)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+def test_ctrl_c_ends_the_runs_in_progress_at_once():
+    parent = subprocess.Popen([sys.executable, "-c", LONG_TASK], cwd=Path(ms.__file__).parent, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+    try:
+        assert parent.stdout.readline() == "submitted\n"
+        time.sleep(4)  # the worker is up and training
+        workers = child_processes(parent.pid)
+        parent.send_signal(signal.SIGINT)
+        parent.wait(timeout=10)  # not when the endless run is done
+    finally:
+        parent.kill()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert parent.returncode != 0 and workers and not [pid for pid in workers if alive(pid)]
+
+
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
 
 
