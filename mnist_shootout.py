@@ -146,7 +146,8 @@ class Workers:
         """Collect finished tasks and hand queued ones to free workers; returns whether any finished."""
         finished = [f for f in self.running if f.done()]
         for future in finished:
-            task, task.done = self.running.pop(future), True
+            task = self.running.pop(future)
+            task.done = True
             try:
                 task.value = torch.load(io.BytesIO(future.result()), weights_only=False)  # our own worker's bytes
             except Exception as error:  # what the task raised (FloatingPointError, ...), raised again by result
@@ -284,11 +285,11 @@ def start(ctx, config, name, epochs=None, refit=False, batchnorm=False, rank=2, 
                     **train_kwargs}
     epochs = epochs or ctx.profile.epochs
     key = (tuple(config), batchnorm, epochs, refit, tuple(sorted(train_kwargs.items())))
-    return task(ctx, key, train_run, list(config), batchnorm, epochs, refit, f"{name} refit" if refit else name,
+    return submit_once(ctx, key, train_run, list(config), batchnorm, epochs, refit, f"{name} refit" if refit else name,
                 train_kwargs, rank=rank)
 
 
-def task(ctx, key, fn, *args, rank=2):
+def submit_once(ctx, key, fn, *args, rank=2):
     """ctx.workers' Task for fn(ctx, *args), submitted once per key."""
     if key not in ctx.runs:
         ctx.runs[key] = ctx.workers.submit(fn, ctx, *args, rank=rank)
@@ -520,7 +521,7 @@ def svm_tasks(ctx):
     p, n = ctx.profile, len(ctx.train) + len(ctx.val)
     n = n if p.svm_train is None else min(p.svm_train, n)
     ranks = {("linear", "scale", n): 1, ("rbf", "scale", n): 1, ("rbf", "auto", min(p.svm_subset, n)): 3}
-    return [task(ctx, ("svm", *run), svm_run, *run, rank=rank) for run, rank in ranks.items()]
+    return [submit_once(ctx, ("svm", *run), svm_run, *run, rank=rank) for run, rank in ranks.items()]
 
 
 def exp_svm(ctx):
@@ -590,8 +591,8 @@ def prefetch(ctx, names):
     if "depth" in names and "depth" not in ctx.results:
         if not all((c, False) in done for c in p.depth_configs):
             return
-        best = max(p.depth_configs, key=lambda c: max(max(h.val_accuracy) for h in done[c, False].values()))
-        ctx.best_config = list(best)  # what exp_depth will choose: the same runs, the same rule
+        chosen = {c: recipe_choice(ctx, c, False, None, done[c, False])[1] for c in p.depth_configs}
+        ctx.best_config = list(max(chosen, key=lambda c: max(chosen[c].val_accuracy)))  # as exp_depth chooses
     for run in [*(run for _, run in sorted(minibatch_runs(ctx).items()) if "minibatch" in names),  # batch 10 first
                 *(adam_run(ctx, decay) for decay in (False, True) if ("adam_decay" if decay else "adam") in names),
                 *((early_stop_run(ctx),) if "early_stop" in names else ())]:

@@ -232,6 +232,8 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--configs", "100,10"], "--configs: config: MNIST models need 784 inputs"),
     (["--configs", "784,100,9"], "--configs"),
     (["--batch-size", "0"], "--batch-size"),
+    (["--workers", "0"], "--workers: expected a whole number >= 1, got 0"),
+    (["--threads", "-2"], "--threads: expected a whole number >= 1, got -2"),
     (["--val-fraction", "1.5"], "--val-fraction"),
     (["--val-fraction", "0"], "--val-fraction"),
     (["--batch-size", "20"], "--batch-size: `minibatch` compares its own batch sizes"),
