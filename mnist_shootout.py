@@ -101,6 +101,11 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
     return full.subset(order[n_val:]), full.subset(order[:n_val]), test
 
 
+# ---------------------------------------------------------------------------------------------------
+# Where the runs go: worker processes, one run at a time each
+# ---------------------------------------------------------------------------------------------------
+
+
 class Task:
     """A piece of work for Workers: fn(ctx, *args), and once done its value or the exception it raised."""
 
@@ -207,6 +212,11 @@ def run_in_worker(fn, split_key, *args):
 
 def usable_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the experiments share
+# ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
