@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -102,119 +102,6 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
 
 
 # ---------------------------------------------------------------------------------------------------
-# Where the runs go: worker processes, one run at a time each
-# ---------------------------------------------------------------------------------------------------
-
-
-class Task:
-    """A piece of work for Workers: fn(ctx, *args), and once done its value or the exception it raised."""
-
-    def __init__(self, fn, args, rank):
-        self.fn, self.args, self.rank, self.done, self.value, self.error = fn, args, rank, False, None, None
-
-
-class Workers:
-    """Where the training runs and SVM fits go: tasks fn(ctx, *args), each run whole by one of `n`
-    worker processes with `threads` torch threads (a run on one thread does not wait for the other
-    cores, so n runs at a time use n cores fully), or for n = 1 in this process when its result is
-    asked for. A free worker takes the queued task of the lowest rank, the first submitted among equals.
-    A worker rebuilds the Splits from the data set's arrays (sent once) and ctx.split_key; it ends
-    when this process ends, however that happens. While result() waits it calls refill() (when set)
-    after every finished task: a chance to submit what that task made possible."""
-
-    def __init__(self, n=1, threads=1, arrays=None, device="cpu"):
-        self.n, self.queue, self.running, self.pool, self.refill = n, [], {}, None, None
-        if n > 1:  # spawn: fresh interpreters, no fork of a process that runs threads
-            shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
-            self.pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=start_worker,
-                                            initargs=(shared, str(device), threads))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, *exc):
-        if self.pool is None:
-            return
-        if kind is not None:  # interrupted or failed: end the runs in progress now, not when they are done
-            for process in self.pool._processes.values():  # (Python 3.14 has pool.terminate_workers())
-                process.terminate()
-        self.pool.shutdown(cancel_futures=True)
-
-    def submit(self, fn, ctx, *args, rank=2):
-        """Queue fn(ctx, *args) behind the tasks of its rank and below; returns its Task."""
-        task = Task(fn, (ctx,) + args, (rank, time.perf_counter()))
-        self.queue.append(task)
-        self.dispatch()
-        return task
-
-    def dispatch(self):
-        """Collect finished tasks and hand queued ones to free workers; returns whether any finished."""
-        finished = [f for f in self.running if f.done()]
-        for future in finished:
-            task = self.running.pop(future)
-            task.done = True
-            try:
-                task.value = torch.load(io.BytesIO(future.result()), weights_only=False)  # our own worker's bytes
-            except Exception as error:  # what the task raised (FloatingPointError, ...), raised again by result
-                task.error = error
-        while self.pool is not None and self.queue and len(self.running) < self.n:
-            task = min(self.queue, key=lambda t: t.rank)
-            self.queue.remove(task)
-            ctx, *args = task.args
-            self.running[self.pool.submit(run_in_worker, task.fn, ctx.split_key, *args)] = task
-        return bool(finished)
-
-    def result(self, task):
-        """The value of fn(ctx, *args), waiting for it if need be; raises what the task raised."""
-        if task in self.queue and self.pool is None:
-            self.queue.remove(task)
-            task.done = True
-            try:
-                task.value = task.fn(*task.args)
-            except Exception as error:
-                task.error = error
-        while not task.done:
-            if self.dispatch() and self.refill:
-                self.refill()
-            if not task.done:
-                wait(self.running, return_when=FIRST_COMPLETED)
-        if task.error is not None:
-            raise task.error
-        return task.value
-
-
-WORKER = {}  # in a worker process: the data set's arrays and device, the Context last built from them
-
-
-def start_worker(arrays, device, threads):
-    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
-    parent = multiprocessing.parent_process()
-    if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent.pid:  # the parent ended before that
-        os._exit(1)
-    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
-    torch.set_num_threads(threads)
-    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
-
-
-def run_in_worker(fn, split_key, *args):
-    """fn(ctx, *args) in a worker, its value serialized by torch.save (tensors travel as bytes)."""
-    if WORKER.get("split_key") != split_key:
-        train, val, test = make_splits(WORKER["arrays"], WORKER["device"], *split_key)
-        WORKER.update(split_key=split_key, ctx=Context(None, None, train, val, test, None, split_key[-1],
-                                                       WORKER["arrays"], split_key=split_key))
-    buffer = io.BytesIO()
-    torch.save(fn(WORKER["ctx"], *args), buffer)
-    return buffer.getvalue()
-
-
-def usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-# ---------------------------------------------------------------------------------------------------
 # What the experiments share
 # ---------------------------------------------------------------------------------------------------
 
@@ -233,7 +120,7 @@ class Context:
     arrays: tuple = ()  # load_dataset's uint8 arrays, in file order (the SVMs' training images)
     by_hand: bool = True  # train_mb's by_hand: SGD steps with the backward pass written out, where it applies
     split_key: tuple | None = None  # make_splits' arguments after the arrays: how a worker rebuilds the Splits
-    workers: Workers = field(default_factory=Workers)
+    workers: "Workers" = field(default_factory=lambda: Workers())  # (defined below, with the worker processes)
     results: dict = field(default_factory=dict)
     best_config: list = field(default_factory=lambda: [784, 100, 10])  # set by `depth`
     recipes: dict = field(default_factory=dict)  # (config, batchnorm) -> select_and_refit's result
@@ -594,8 +481,8 @@ def prefetch(ctx, names):
     grids = {recipe: {lam: start(ctx, **run) for lam, run in recipe_runs(ctx, *recipe).items()} for recipe in recipes}
     for run in regularization_runs(ctx).values() if "regularization" in names else ():
         start(ctx, rank=3, **run)
-    done = {recipe: {lam: t.value[1] for lam, t in grid.items()} for recipe, grid in grids.items()
-            if all(t.done and t.error is None for t in grid.values())}
+    done = {recipe: {lam: t.result()[1] for lam, t in grid.items()} for recipe, grid in grids.items()
+            if all(t.done() and t.exception() is None for t in grid.values())}
     for (config, batchnorm), tried in done.items():
         start(ctx, **recipe_choice(ctx, config, batchnorm, None, tried)[2])
     if "depth" in names and "depth" not in ctx.results:
@@ -785,6 +672,116 @@ def run_repeats(args, profile, device, arrays, out, workers):
     data.write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
     data.write_text(out / "report.md", render_aggregate(results))
     return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where the runs go: worker processes, one run at a time each
+# ---------------------------------------------------------------------------------------------------
+
+
+class Task(Future):
+    """A piece of work for Workers, fn(ctx, *args): a Future of its value, queued by rank."""
+
+    def __init__(self, fn, args, rank):
+        super().__init__()
+        self.fn, self.args, self.rank = fn, args, rank
+
+
+class Workers:
+    """Where the training runs and SVM fits go: tasks fn(ctx, *args), each run whole by one of `n`
+    worker processes with `threads` torch threads (a run on one thread does not wait for the other
+    cores, so n runs at a time use n cores fully), or for n = 1 in this process when its result is
+    asked for. A free worker takes the queued task of the lowest rank, the first submitted among equals.
+    A worker rebuilds the Splits from the data set's arrays (sent once) and ctx.split_key; it ends
+    when this process ends, however that happens. While result() waits it calls refill() (when set)
+    after every finished task: a chance to submit what that task made possible."""
+
+    def __init__(self, n=1, threads=1, arrays=None, device="cpu"):
+        self.n, self.queue, self.running, self.pool, self.refill = n, [], {}, None, None
+        if n > 1:  # spawn: fresh interpreters, no fork of a process that runs threads
+            shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
+            self.pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=start_worker,
+                                            initargs=(shared, str(device), threads))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *exc):
+        if self.pool is None:
+            return
+        if kind is not None:  # interrupted or failed: end the runs in progress now, not when they are done
+            for process in self.pool._processes.values():  # (Python 3.14 has pool.terminate_workers())
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, fn, ctx, *args, rank=2):
+        """Queue fn(ctx, *args) behind the tasks of its rank and below; returns its Task."""
+        task = Task(fn, (ctx,) + args, (rank, time.perf_counter()))
+        self.queue.append(task)
+        self.dispatch()
+        return task
+
+    def dispatch(self):
+        """Collect finished tasks and hand queued ones to free workers; returns whether any finished."""
+        finished = [f for f in self.running if f.done()]
+        for future in finished:
+            task = self.running.pop(future)
+            try:
+                task.set_result(torch.load(io.BytesIO(future.result()), weights_only=False))  # our worker's bytes
+            except Exception as error:  # what the task raised (FloatingPointError, ...), raised again by result
+                task.set_exception(error)
+        while self.pool is not None and self.queue and len(self.running) < self.n:
+            task = min(self.queue, key=lambda t: t.rank)
+            self.queue.remove(task)
+            ctx, *args = task.args
+            self.running[self.pool.submit(run_in_worker, task.fn, ctx.split_key, *args)] = task
+        return bool(finished)
+
+    def result(self, task):
+        """The value of fn(ctx, *args), waiting for it if need be; raises what the task raised."""
+        if task in self.queue and self.pool is None:
+            self.queue.remove(task)
+            try:
+                task.set_result(task.fn(*task.args))
+            except Exception as error:
+                task.set_exception(error)
+        while not task.done():
+            if self.dispatch() and self.refill:
+                self.refill()
+            if not task.done():
+                wait(self.running, return_when=FIRST_COMPLETED)
+        return task.result()
+
+
+WORKER = {}  # in a worker process: the data set's arrays and device, the Context last built from them
+
+
+def start_worker(arrays, device, threads):
+    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
+    parent = multiprocessing.parent_process()
+    if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the parent ended before that
+        os._exit(1)
+    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
+    torch.set_num_threads(threads)
+    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
+
+
+def run_in_worker(fn, split_key, *args):
+    """fn(ctx, *args) in a worker, its value serialized by torch.save (tensors travel as bytes)."""
+    if WORKER.get("split_key") != split_key:
+        train, val, test = make_splits(WORKER["arrays"], WORKER["device"], *split_key)
+        WORKER.update(split_key=split_key, ctx=Context(None, None, train, val, test, None, split_key[-1],
+                                                       WORKER["arrays"], split_key=split_key))
+    buffer = io.BytesIO()
+    torch.save(fn(WORKER["ctx"], *args), buffer)
+    return buffer.getvalue()
+
+
+def usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------------------------------------
