@@ -1,13 +1,12 @@
 """Per-step cost of train_mb with one and with two torch threads, side by side in one run.
 
 [784,100,100,10] on a slice of MNIST, for batch sizes 10 to 1000 and three kinds of step: SGD with
-PTDeep.sgd_step (the backward pass by hand), Adam (autograd + torch.optim.Adam) and batch norm (SGD,
-through sgd_step too since batch norm's backward is written out; the table in benchmarks/README.md was
-measured when it went through autograd). Each figure is the median over --repeats epochs after a
-warm-up epoch; within a round the thread counts take turns, so that a slow spell of a shared machine
-hits both alike. It shows where the
-shootout's time goes: at small batches a step is a few dozen tiny operations, bound by the per-call
-cost of eager PyTorch, and a second thread buys little or nothing.
+PTDeep.sgd_step (the backward pass by hand), Adam (autograd + torch.optim.Adam) and batch norm (SGD
+through sgd_step too, batch norm's backward written out). Each figure is the median over --repeats
+epochs after a warm-up epoch; within a round the thread counts take turns, so that a slow spell of a
+shared machine hits both alike. It shows where the shootout's time goes: at small batches a step is a
+few dozen tiny operations, bound by the per-call cost of eager PyTorch, and a second thread buys
+little or nothing.
 
     python benchmarks/bench_threads.py [--images 12000] [--repeats 3]
 """
