@@ -56,8 +56,20 @@ class KSVMWrap:
 
     @property
     def support(self):
-        """Indices of the training points that are support vectors."""
-        return self.svm.support_
+        """Indices of the training points that are support vectors, shape (n_SV,).
+
+        The lab lists `suport` among the methods, so `svm.support()` is the call; a few students read it
+        as an attribute instead. Both work: the attribute is the index array itself (a SupportIndices),
+        and calling it returns the same indices as a plain int array.
+        """
+        return self.svm.support_.view(SupportIndices)
+
+
+class SupportIndices(np.ndarray):
+    """An int array of support-vector indices that can also be called: `svm.support()` returns it."""
+
+    def __call__(self):
+        return self.view(np.ndarray)
 
 
 def svc_engine(accelerated=True):
@@ -166,10 +178,10 @@ def demo(args):
     accuracy, recall, precision = data.eval_perf_binary(Y, Y_)
     ap = data.average_precision(svm.get_scores(X), Y_)
     print(f"KSVMWrap C=1 gamma='auto': accuracy {accuracy:.3f}  recall {recall:.3f}  precision {precision:.3f}  "
-          f"AP {ap:.3f}  support vectors {len(svm.support)} of {len(X)}")
+          f"AP {ap:.3f}  support vectors {len(svm.support())} of {len(X)}")
     fig = plt.figure(figsize=(6, 5))
     data.graph_surface(svm.get_scores, data.data_rect(X), offset=0)
-    data.graph_data(X, Y_, Y, special=svm.support)
+    data.graph_data(X, Y_, Y, special=svm.support())
     plt.title("KSVMWrap: decision function, support vectors enlarged")
     data.finish_figure(fig, args.out, args.show)
 

@@ -23,6 +23,24 @@ def test_matches_sklearn_svc(K, C):
     assert wrap.get_scores(X).shape == ((len(X),) if C == 2 else (len(X), C))
 
 
+def test_support_is_called_as_the_lab_lists_it_and_read_as_an_attribute_too():
+    # The lab lists `suport` under "Metode:" and its next task passes the support vectors to graph_data.
+    import matplotlib.pyplot as plt
+
+    np.random.seed(100)  # noqa: NPY002 (the lab programs' habit)
+    X, Y_ = data.sample_gmm_2d(6, 2, 10)
+    svm = KSVMWrap(X, Y_)
+    reference = SVC(C=1, gamma="auto").fit(X, Y_).support_
+    called = svm.support()
+    assert type(called) is np.ndarray
+    np.testing.assert_array_equal(called, reference)
+    np.testing.assert_array_equal(svm.support, reference)  # the attribute form: the same indices
+    assert len(svm.support) == len(reference) and X[svm.support].shape == (len(reference), 2)
+    data.graph_data(X, Y_, svm.predict(X), special=svm.support())
+    data.graph_data(X, Y_, svm.predict(X), special=svm.support)
+    plt.close("all")
+
+
 def test_binary_scores_are_positive_for_class_1():
     X, Y_ = data.sample_gmm_2d(6, 2, 20, rng=7)
     wrap = KSVMWrap(X, Y_)
