@@ -38,18 +38,39 @@ from pt_logreg import (
     weight_parameter,
 )
 
+# The activations whose derivative sgd_step writes out by hand, by name; f'(S) from the output H = f(S)
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
-# f'(S) from the activation's output H = f(S), for the backward pass that sgd_step writes out by hand
-DERIVATIVES = {torch.relu: lambda H: H > 0, torch.sigmoid: lambda H: H * (1 - H), torch.tanh: lambda H: 1 - H * H}
+DERIVATIVES = {"relu": lambda H: H > 0, "sigmoid": lambda H: H * (1 - H), "tanh": lambda H: 1 - H * H}
+# The same three as students also pass them: torch.nn.functional's functions and torch.nn's modules
+FUNCTION_NAMES = {torch.relu: "relu", F.relu: "relu", torch.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
+                  torch.tanh: "tanh", F.tanh: "tanh"}
+MODULE_NAMES = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+INITS = ("torch", "glorot", "he")  # PTDeep's init; the first is the default
 
 
 class PTDeep(nn.Module):
     """Fully connected classifier; weights in self.weights, biases in self.biases (ParameterLists).
 
-    Initialization: W_k ~ N(0, gain / fan_in) with gain 2 before a ReLU (He) and 1 otherwise (LeCun),
-    which keeps the variance of the scores about constant from layer to layer; biases start at zero.
-    The output layer uses gain 1, so for inputs of moderate size (MNIST pixels in [0, 1]) the untrained
-    scores are small, the softmax nearly uniform and the untrained loss close to ln C.
+    Inputs:
+    - config: [D, H1, ..., C], the layer sizes
+    - activation: the hidden layers' nonlinearity: torch.relu, torch.sigmoid, torch.tanh, their
+      torch.nn.functional and torch.nn forms (F.relu, nn.ReLU(), ...) or names ('relu'); for these
+      sgd_step has the derivative written out. Any other element-wise callable (F.leaky_relu,
+      nn.ELU(), a lambda) works too and trains through autograd (train_mb's by_hand does not apply).
+    - batchnorm: our batch normalization after every hidden layer's affine part (below)
+    - seed: draws the initialization from its own generator (None: torch's global one)
+    - init: how the weights are drawn (below)
+
+    Initialization, chosen by measurement (benchmarks/init_study.py; the lab: it matters a great deal):
+    init='torch' (the default) draws W_k and b_k from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as
+    nn.Linear does. Its weights are small (variance 1/(3 fan_in)), so every untrained net, deep or
+    wide, on MNIST's pixels or on the raw 0..10 coordinates of sample_gmm_2d, starts with small
+    scores, a nearly uniform softmax and a loss close to ln C; the lab's step 0.5 then trains a wide
+    net that He's larger weights ('he': N(0, 2/fan_in) before a ReLU, N(0, 1/fan_in) elsewhere) start
+    at a loss of 3 to 5 and drive to divergence; and the random biases place the ReLUs' kinks apart.
+    It reached the lowest or a tied loss in every 2-D case measured and the best MNIST accuracy
+    with one hidden layer. 'glorot' (N(0, 2/(fan_in + fan_out))) also trains the wide net but fits the
+    small 2-D demos worse.
 
     With batchnorm=True every hidden layer normalizes its scores S_k with the batch mean and variance
     (training mode) or with running averages of them (eval mode), then scales and shifts them with
@@ -58,23 +79,37 @@ class PTDeep(nn.Module):
     gradient is zero; it is kept so that every config has the same weights/biases layout.)
     """
 
-    def __init__(self, config, activation=torch.relu, batchnorm=False, momentum=0.1, eps=1e-5, seed=None):
+    def __init__(self, config, activation=torch.relu, batchnorm=False, momentum=0.1, eps=1e-5, seed=None,
+                 init="torch"):
         super().__init__()
         self.config = check_config(config)
-        self.activation = check_activation(activation)
+        self.activation, self.activation_name = check_activation(activation)
+        if not isinstance(batchnorm, (bool, np.bool_)):
+            raise ValueError(f"batchnorm: expected True or False, got {batchnorm!r}")
         self.batchnorm = bool(batchnorm)
         if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
             raise ValueError(f"momentum: expected a number in (0, 1] (the running averages' step), got {momentum!r}")
         self.momentum, self.eps = momentum, data.check_number(eps, "eps")
+        if init not in INITS:
+            raise ValueError(f"init: expected one of {list(INITS)}, got {init!r}")
+        self.init = init
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        gain = 2.0 if self.activation is torch.relu else 1.0
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for k, (fan_in, fan_out) in enumerate(zip(self.config[:-1], self.config[1:], strict=True)):
-            g = gain if k < self.n_hidden else 1.0
-            W = torch.randn(fan_in, fan_out, generator=generator) * math.sqrt(g / fan_in)
+            if init == "torch":  # nn.Linear's: W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+                bound = 1 / math.sqrt(fan_in)
+                W = torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=generator)
+                b = torch.empty(fan_out).uniform_(-bound, bound, generator=generator)
+            else:
+                if init == "glorot":
+                    variance = 2 / (fan_in + fan_out)
+                else:  # he: gain 2 before a ReLU, whose output keeps half the second moment of its input
+                    variance = (2 if k < self.n_hidden and self.activation_name == "relu" else 1) / fan_in
+                W = torch.randn(fan_in, fan_out, generator=generator) * math.sqrt(variance)
+                b = torch.zeros(fan_out)
             self.weights.append(weight_parameter(W))
-            self.biases.append(nn.Parameter(torch.zeros(fan_out)))
+            self.biases.append(nn.Parameter(b))
         if self.batchnorm:
             hidden = self.config[1:-1]
             self.gammas = nn.ParameterList([nn.Parameter(torch.ones(h)) for h in hidden])
@@ -174,6 +209,9 @@ class PTDeep(nn.Module):
         check=True validates X and Y (pt_logreg.check_batch: one wait for the device); train_mb checks its
         data once and passes check=False, leaving shape checks only. Raises ValueError naming the argument.
         """
+        if not self.steps_by_hand:
+            raise ValueError(f"activation: sgd_step differentiates {sorted(ACTIVATIONS)} by hand, not "
+                             f"{self.activation!r}; train through autograd (train_mb(..., by_hand=False))")
         if not lr > 0:  # plain comparisons: this runs every step
             raise ValueError(f"lr: expected a positive number, got {lr!r}")
         if not param_lambda >= 0:
@@ -191,7 +229,7 @@ class PTDeep(nn.Module):
         if param_lambda:
             loss = loss + param_lambda * self.squared_weights()
         G = log_probs.exp_().sub_(F.one_hot(Y, self.n_classes))
-        derivative = DERIVATIVES[self.activation]
+        derivative = DERIVATIVES[self.activation_name]
         for k in reversed(range(len(self.weights))):
             W, b = self.weights[k], self.biases[k]
             G_below = G.mm(W.t()).mul_(derivative(H[k])) if k > 0 else None  # before W moves
@@ -225,12 +263,13 @@ class PTDeep(nn.Module):
         return total
 
     @property
-    def activation_name(self):
-        """The activation's name in ACTIVATIONS ('relu', 'sigmoid' or 'tanh')."""
-        return next(name for name, f in ACTIVATIONS.items() if f is self.activation)
+    def steps_by_hand(self):
+        """Whether sgd_step can train this model: its activation is one of ACTIVATIONS."""
+        return self.activation_name is not None
 
     def extra_repr(self):
-        return f"config={self.config}, activation={self.activation_name}, batchnorm={self.batchnorm}"
+        activation = self.activation_name or repr(self.activation)
+        return f"config={self.config}, activation={activation}, batchnorm={self.batchnorm}, init={self.init}"
 
 
 def check_config(config):
@@ -247,29 +286,54 @@ def check_config(config):
 
 
 def check_activation(activation):
-    """Accept torch.relu / torch.sigmoid / torch.tanh or their names."""
-    if isinstance(activation, str) and activation in ACTIVATIONS:
-        return ACTIVATIONS[activation]
-    if any(activation is f for f in ACTIVATIONS.values()):
-        return activation
-    raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)} (or torch.relu, torch.sigmoid, "
-                     f"torch.tanh), got {activation!r}")
+    """The hidden layers' activation as (function, name).
+
+    relu, sigmoid and tanh, by name or as any of their torch, torch.nn.functional or torch.nn forms
+    (torch.relu, F.relu, nn.ReLU(), ...), become torch's function with its name: sgd_step knows their
+    derivatives. Any other callable that maps a tensor to a tensor of the same shape is kept as it is,
+    with name None: the model then trains through autograd. Raises ValueError naming `activation`.
+    """
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)} or a function, got {activation!r}")
+        return ACTIVATIONS[activation], activation
+    name = next((n for f, n in FUNCTION_NAMES.items() if activation is f), MODULE_NAMES.get(type(activation)))
+    if name is not None:
+        return ACTIVATIONS[name], name
+    if not callable(activation):
+        raise ValueError(f"activation: expected a function such as torch.relu (or its name), got {activation!r}")
+    probe = torch.linspace(-3, 3, 12).reshape(3, 4)
+    try:
+        output = activation(probe)
+    except Exception as error:
+        raise ValueError(f"activation: {activation!r} failed on a (3, 4) tensor: {error}") from None
+    if not isinstance(output, torch.Tensor) or output.shape != probe.shape:
+        raise ValueError(f"activation: expected an element-wise function (a (3, 4) tensor in, the same shape out); "
+                         f"{activation!r} returned {getattr(output, 'shape', type(output).__name__)}")
+    return activation, None
 
 
 def save_model(model, path):
-    """Write a PTDeep to `path` whole: config, batchnorm and the state_dict (on the CPU), loadable with
-    torch.load(..., weights_only=True)."""
+    """Write a PTDeep to `path` whole: config, batchnorm, init, the activation's name and the state_dict
+    (on the CPU), loadable with torch.load(..., weights_only=True).
+
+    A checkpoint holds tensors and names, not code: an activation other than relu, sigmoid and tanh is
+    recorded by its repr only, and load_model then needs it passed again.
+    """
+    custom = None if model.steps_by_hand else repr(model.activation)
     with data.atomic_output(path) as tmp:
-        torch.save({"config": model.config, "batchnorm": model.batchnorm,
-                    "activation": model.activation_name,
+        torch.save({"config": model.config, "batchnorm": model.batchnorm, "init": model.init,
+                    "activation": model.activation_name, "custom_activation": custom,
                     "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}, tmp)
     return path
 
 
-def load_model(path):
+def load_model(path, activation=None):
     """Rebuild a PTDeep written by save_model (tensors only: torch.load with weights_only=True).
 
-    Raises ValueError naming the file when it is not such a checkpoint.
+    `activation` is needed only for a model saved with a custom activation (save_model cannot store a
+    function); given for a relu, sigmoid or tanh checkpoint, it must be the same one.
+    Raises ValueError naming the file when it is not such a checkpoint or does not fit its config.
     """
     try:
         checkpoint = torch.load(path, weights_only=True, map_location="cpu")
@@ -280,8 +344,19 @@ def load_model(path):
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
         raise ValueError(f"{path}: not a PTDeep checkpoint written by save_model (expected the keys "
                          f"{sorted(keys)}, found {found})")
-    model = PTDeep(checkpoint["config"], checkpoint.get("activation", "relu"), batchnorm=checkpoint["batchnorm"])
-    model.load_state_dict(checkpoint["state_dict"])
+    saved = checkpoint.get("activation", "relu")
+    if saved is None and activation is None:
+        custom = checkpoint.get("custom_activation")
+        raise ValueError(f"activation: {path} was saved with a custom activation ({custom}), which a checkpoint "
+                         "cannot hold; pass it again: load_model(path, activation=...)")
+    if saved is not None and activation is not None and check_activation(activation)[1] != saved:
+        raise ValueError(f"activation: {path} was trained with {saved}, got {activation!r}")
+    model = PTDeep(checkpoint["config"], activation if saved is None else saved, batchnorm=checkpoint["batchnorm"],
+                   init=checkpoint.get("init", "he"))
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as error:
+        raise ValueError(f"{path}: its weights do not fit its config {checkpoint['config']} ({error})") from None
     return model
 
 
@@ -342,6 +417,7 @@ def main(argv=None):
     deep, logreg = PTDeep([2, 3], seed=args.seed).double(), PTLogreg(2, 3).double()
     with torch.no_grad():  # the same start: PTLogreg's zeros
         deep.weights[0].zero_()
+        deep.biases[0].zero_()
     for model in (deep, logreg):
         train(model, Xt, Yoh_, args.niter, 0.2, param_lambda, log_every=0)
     print(f"PTDeep([2, 3]) vs PTLogreg(2, 3) on sample_gauss_2d(3, 100), {args.niter} steps, delta 0.2, lambda "

@@ -80,8 +80,11 @@ def cross_entropy(logits, Yoh_):
 
     F.cross_entropy computes exactly this, from log_softmax (stable), in one fused call instead of
     four. It also takes the labels as class indices (an int64 tensor of shape (N,)) in place of the
-    one-hot matrix: the same loss without the (N, C) product, which mini-batch training uses.
+    one-hot matrix: the same loss without the (N, C) product, which mini-batch training uses. A one-hot
+    matrix of any dtype (the lab gives Yoh_ none: integers, booleans, float64) is taken in the scores' dtype.
     """
+    if Yoh_.ndim == 2 and Yoh_.dtype != logits.dtype:
+        Yoh_ = Yoh_.to(logits.dtype)
     return F.cross_entropy(logits, Yoh_)
 
 
@@ -260,8 +263,9 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     - early_stopping: load the parameters of the epoch with the lowest validation loss back at the end
       (a copy of them is kept in history.best_state whenever val is given)
     - seed: fixes the shuffling (the initialization is the model's own)
-    - by_hand: SGD steps through model.sgd_step (the backward pass written out) when the model has one:
-      the same steps as loss.backward() + torch.optim.SGD up to rounding.
+    - by_hand: SGD steps through model.sgd_step (the backward pass written out) when the model has one
+      that applies (model.steps_by_hand: PTDeep with relu, sigmoid or tanh): the same steps as
+      loss.backward() + torch.optim.SGD up to rounding.
       False: always autograd and torch.optim.
     - log_every: print the loss every this many epochs (0: silent); callback(epoch index) then too
     - step_name: what error messages call lr (train passes the lab's param_delta)
@@ -287,7 +291,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         if split is not None:
             check_split(model, split, name)
 
-    by_hand = by_hand and optimizer == "sgd" and hasattr(model, "sgd_step")
+    by_hand = by_hand and optimizer == "sgd" and getattr(model, "steps_by_hand", False)
     opt = None if by_hand else OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=lr_gamma) if lr_gamma and opt else None
     generator = torch.Generator().manual_seed(seed)  # on the CPU: the same order on every device
