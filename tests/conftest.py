@@ -26,3 +26,11 @@ def mnist_root():
     if not os.environ.get("MNIST_ROOT"):
         pytest.skip("MNIST_ROOT is not set")
     return Path(os.environ["MNIST_ROOT"])
+
+
+def pytest_addoption(parser):
+    parser.addoption("--impl", default=None, metavar="DIR",
+                     help="tests/lab: the folder whose data.py, fcann2.py, ... the lab's checks run against "
+                          "(default: this project)")
+    parser.addoption("--lab-time-limit", type=float, default=60.0, metavar="SECONDS",
+                     help="tests/lab: stop a check that runs longer than this (default: 60)")
