@@ -240,7 +240,7 @@ def select_and_refit(ctx, config, batchnorm=False):
             lr /= 2
             continue
         row = model_row(name, model, ctx, final, train=ctx.train_and_val, param_lambda=param_lambda,
-                        val_accuracy=max(history.val_accuracy))
+                        val_accuracy=max(history.val_accuracy), val_accuracy_per_epoch=history.val_accuracy)
         row["seconds"] = sum(h.seconds for h in tried.values()) + final.seconds
         ctx.recipes[key] = model, history, refit["epochs"], row
     return ctx.recipes[key]

@@ -135,6 +135,17 @@ def test_graph_surface_draws_function_and_contour():
     plt.close(fig)
 
 
+def test_graph_surface_colours_are_symmetric_around_any_offset():
+    fig, ax = plt.subplots()
+    data.graph_surface(lambda G: G[:, 0] / 10, ([0, 0], [10, 10]), offset=0.5, width=11, height=4, ax=ax)
+    mesh = ax.collections[0]
+    assert mesh.get_clim() == (pytest.approx(0.0), pytest.approx(1.0))  # 0.5 -+ the larger distance, 0.5
+    ax.clear()
+    data.graph_surface(lambda G: G[:, 0] / 10, ([0, 0], [10, 10]), offset=0.8, width=11, height=4, ax=ax)
+    assert ax.collections[0].get_clim() == (pytest.approx(0.0), pytest.approx(1.6))  # 0.8 -+ 0.8
+    plt.close(fig)
+
+
 def test_demo_writes_png(tmp_path):
     out = tmp_path / "demo.png"
     data.main(["--out", str(out)])

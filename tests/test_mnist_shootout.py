@@ -65,6 +65,37 @@ def test_the_experiments_use_the_labs_settings(quick_run):
         ("linear", "scale", "ovo", 1.0), ("rbf", "scale", "ovo", 1.0), ("rbf", "auto", "ovo", 1.0)]
 
 
+def test_the_depth_recipe_refits_for_the_epoch_validation_chose(quick_run):
+    results, _ = quick_run
+    experiments = results["experiments"]
+    rows = experiments["depth"]["rows"] + experiments["batchnorm"]["rows"]
+    for row in rows:
+        per_epoch = row["val_accuracy_per_epoch"]  # the chosen λ's run on the training part
+        assert row["val_accuracy"] == max(per_epoch)
+        assert row["epochs"] == row["training"]["epochs"] == int(np.argmax(per_epoch)) + 1, row["model"]
+        assert row["best_epoch"] is None  # the refit watches nothing: it trains on train + validation
+    assert any(row["epochs"] < len(row["val_accuracy_per_epoch"]) for row in rows)  # a choice was made
+
+
+def test_the_validation_split_is_cut_from_the_training_images_and_kept_apart():
+    rng = np.random.default_rng(0)
+    n = 50
+    images = np.zeros((n, 28, 28), dtype=np.uint8)
+    images[:, 0, 0], images[:, 0, 1] = np.arange(n) % 256, np.arange(n) // 256  # each image knows its index
+    arrays = (images, rng.integers(0, 10, n), images[:10], rng.integers(0, 10, 10))
+    train, val, test = ms.make_splits(arrays, "cpu", val_fraction=0.2, seed=3)
+
+    def indices(split):
+        return (split.X[:, 0] * 255).round().long() + 256 * (split.X[:, 1] * 255).round().long()
+
+    seen_train, seen_val = set(indices(train).tolist()), set(indices(val).tolist())
+    assert len(val) == 10 and len(train) == 40 and len(seen_train) == 40 and len(seen_val) == 10
+    assert not seen_train & seen_val and seen_train | seen_val == set(range(n))
+    assert seen_val != set(range(40, 50)) and seen_val != set(range(10))  # drawn at random, not a block
+    other = ms.make_splits(arrays, "cpu", val_fraction=0.2, seed=4)[1]
+    assert set(indices(other).tolist()) != seen_val  # the seed draws it
+
+
 def test_runs_that_two_experiments_share_are_trained_once(quick_run):
     results, _ = quick_run
     rows = rows_of(results)

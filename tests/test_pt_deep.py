@@ -111,6 +111,18 @@ def test_batchnorm_statistics_are_buffers_not_parameters(capsys):
     assert torch.all(restored.running_mean0 == 7)
 
 
+def test_batchnorm_running_averages_follow_nn_batchnorm1d():
+    model = PTDeep([3, 6, 2], batchnorm=True, momentum=0.1, seed=0).double().train()
+    reference = nn.BatchNorm1d(6, momentum=0.1, dtype=torch.float64).train()
+    generator = torch.Generator().manual_seed(0)
+    for n in (5, 9, 2, 17):
+        S = torch.randn(n, 6, generator=generator, dtype=torch.float64) * 3 + 1
+        Z, _ = model.normalize(0, S)
+        torch.testing.assert_close(Z, reference(S), rtol=0, atol=1e-5)  # reference's eps is 1e-5 too
+    torch.testing.assert_close(model.running_mean0, reference.running_mean, rtol=0, atol=1e-12)
+    torch.testing.assert_close(model.running_var0, reference.running_var, rtol=0, atol=1e-12)
+
+
 def test_no_batchnorm_on_the_output_layer():
     model = PTDeep([2, 4, 3], batchnorm=True)
     assert len(model.gammas) == 1 and model.gammas[0].shape == (4,)
