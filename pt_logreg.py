@@ -123,16 +123,43 @@ def check_inputs(model, X, Yoh_=None):
 
 @dataclass
 class Split:
-    """Inputs X (N, D) and class indices Y (N,) int64, on one device."""
+    """Inputs X (N, D), floating and finite, and class indices Y (N,) int64, on one device.
+
+    Checked once, when it is made (one look at the values: a single wait for the device), so that
+    training on it checks only what a call can change: shapes, dtype and device against the model
+    (check_split). Raises ValueError naming Split.X or Split.Y.
+    """
 
     X: torch.Tensor
     Y: torch.Tensor
 
+    def __post_init__(self):
+        X, Y = self.X, self.Y
+        if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or not X.is_floating_point():
+            raise ValueError(f"Split.X: expected a non-empty 2-D floating tensor (N, D), got "
+                             f"{getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
+        if not isinstance(Y, torch.Tensor) or Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
+            raise ValueError(f"Split.Y: expected {X.shape[0]} class indices (an int64 tensor, one per row of X), got "
+                             f"{getattr(Y, 'dtype', type(Y).__name__)} {tuple(getattr(Y, 'shape', ()))}")
+        if Y.device != X.device:
+            raise ValueError(f"Split.Y: expected it on X's device {X.device}, got {Y.device}")
+        low, high, finite = torch.stack([Y.min(), Y.max(), torch.isfinite(X).all()]).tolist()
+        if not finite:
+            raise ValueError("Split.X: contains NaN or infinite values")
+        if low < 0:
+            raise ValueError(f"Split.Y: class indices must be non-negative, got range {low:.0f}..{high:.0f}")
+        self.label_range = int(low), int(high)
+
     @classmethod
     def from_numpy(cls, images, labels, device="cpu"):
-        """Images of any shape (N, ...) with pixels 0..255, flattened to (N, D) float32 in [0, 1]."""
+        """Images of any shape (N, ...) with pixels 0..255, flattened to (N, D) float32 in [0, 1], and their
+        labels (N,) as class indices (data.check_labels: whole numbers, one per image)."""
+        images = np.asarray(images)
+        if images.ndim < 2 or not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
+            raise ValueError(f"images: expected an array of N images of numbers, got {images.dtype} {images.shape}")
+        labels = data.check_labels(labels, "labels", n_rows=len(images))
         X = torch.as_tensor(images.reshape(len(images), -1), device=device).float().div_(255)
-        return cls(X, torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device))
+        return cls(X, torch.as_tensor(labels, device=device))
 
     def __len__(self):
         return len(self.Y)
@@ -163,8 +190,23 @@ def check_batch(model, X, Y, names=("X", "Y")):
 
 
 def check_split(model, split, name="train"):
-    """check_batch for a Split, its parts named <name>.X and <name>.Y."""
-    check_batch(model, split.X, split.Y, (f"{name}.X", f"{name}.Y"))
+    """A Split (checked when it was made) against `model`: its width, dtype and device and its label range,
+    without a look at the values; the training split must hold two classes or more. Errors name
+    <name>.X and <name>.Y."""
+    if not isinstance(split, Split):
+        raise ValueError(f"{name}: expected a Split, got {type(split).__name__}")
+    device, dtype = model_device_dtype(model)
+    if split.X.shape[1] != model.n_inputs:
+        raise ValueError(f"{name}.X: expected (N, {model.n_inputs}) inputs (the model's input size), got "
+                         f"{tuple(split.X.shape)}")
+    if split.X.dtype != dtype or split.X.device != device:
+        raise ValueError(f"{name}.X: expected {dtype} on {device} (the model's parameters), got {split.X.dtype} on "
+                         f"{split.X.device}")
+    low, high = split.label_range
+    if high >= model.n_classes:
+        raise ValueError(f"{name}.Y: class indices must lie in 0..{model.n_classes - 1}, got range {low}..{high}")
+    if name == "train" and low == high:
+        raise ValueError(f"{name}.Y: a classifier needs at least two classes to train on, got only class {low}")
 
 
 @torch.no_grad()

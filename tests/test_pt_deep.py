@@ -284,7 +284,8 @@ def test_every_form_of_relu_sigmoid_tanh_keeps_the_step_by_hand(activation, name
     model = pt_deep.PTDeep([2, 10, 2], activation)
     assert model.activation_name == name and model.steps_by_hand
     X = torch.randn(5, 2)
-    torch.testing.assert_close(model.layer_outputs(X)[0][1], pt_deep.ACTIVATIONS[name](X @ model.weights[0] + model.biases[0]))
+    hidden = pt_deep.ACTIVATIONS[name](X @ model.weights[0] + model.biases[0])
+    torch.testing.assert_close(model.layer_outputs(X)[0][1], hidden)
 
 
 @pytest.mark.parametrize("activation", [

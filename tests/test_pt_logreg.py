@@ -1,3 +1,4 @@
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -277,14 +278,43 @@ def test_train_mb_checks_every_training_argument(kwargs, argument):
 
 @pytest.mark.parametrize("change, argument, message", [
     (lambda s: pt_logreg.Split(s.X, s.Y + 5), "train.Y", r"must lie in 0..9, got range \d+..14"),
-    (lambda s: pt_logreg.Split(s.X, s.Y.int()), "train.Y", "int64"),
     (lambda s: pt_logreg.Split(s.X[:, :100], s.Y), "train.X", r"\(N, 784\)"),
-    (lambda s: pt_logreg.Split(s.X * np.nan, s.Y), "train.X", "NaN"),
+    (lambda s: pt_logreg.Split(s.X.double(), s.Y), "train.X", "expected torch.float32 on cpu"),
+    (lambda s: pt_logreg.Split(s.X, torch.full_like(s.Y, 3)), "train.Y", "at least two classes"),
 ])
 def test_train_mb_checks_the_data_before_training(change, argument, message):
     train, _ = small_splits(100)
+    model = PTDeep([784, 10], seed=0)
+    before = copy.deepcopy(model.state_dict())
     with pytest.raises(ValueError, match=rf"^{argument}: .*{message}"):
-        pt_logreg.train_mb(PTDeep([784, 10]), change(train), 1, batch_size=10)
+        pt_logreg.train_mb(model, change(train), 1, batch_size=10)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing trained
+
+
+@pytest.mark.parametrize("make, argument, message", [
+    (lambda s: pt_logreg.Split(s.X, s.Y.int()), "Split.Y", "int64"),
+    (lambda s: pt_logreg.Split(s.X, s.Y[:-1]), "Split.Y", "expected 50 class indices"),
+    (lambda s: pt_logreg.Split(s.X * np.nan, s.Y), "Split.X", "NaN"),
+    (lambda s: pt_logreg.Split(s.X.long(), s.Y), "Split.X", "floating"),
+    (lambda s: pt_logreg.Split(s.X, s.Y - 1), "Split.Y", "non-negative"),
+    (lambda s: pt_logreg.Split.from_numpy(np.zeros((4, 28, 28)), [0.5, 1.7, 2, 3]), "labels", "integer"),
+    (lambda s: pt_logreg.Split.from_numpy(np.zeros((4, 28, 28)), [0, 1, 2]), "labels", "expected 4 labels"),
+    (lambda s: pt_logreg.Split.from_numpy([[1, 2]] * 3, [[0, 1]] * 3), "labels", "1-D"),
+])
+def test_a_split_is_checked_when_it_is_made(make, argument, message):
+    train, _ = small_splits(100)
+    with pytest.raises(ValueError, match=rf"^{argument}: .*{message}"):
+        make(train)
+
+
+def test_training_looks_at_the_values_of_a_split_once_not_per_call(monkeypatch):
+    train, val = small_splits(100)
+    looked = []
+    real_isfinite = torch.isfinite
+    monkeypatch.setattr(torch, "isfinite", lambda X: looked.append(X.shape) or real_isfinite(X))
+    for _ in range(3):
+        pt_logreg.train_mb(PTDeep([784, 10], seed=0), train, 1, batch_size=50, val=val)
+    assert looked == []  # the Splits were checked when small_splits made them
 
 
 @pytest.mark.parametrize("call, argument", [
@@ -301,7 +331,7 @@ def test_train_mb_bad_arguments_name_the_argument(call, argument):
 
 
 def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
-    train = pt_logreg.Split(torch.rand(7, 784), torch.zeros(7, dtype=torch.int64))
+    train = pt_logreg.Split(torch.rand(7, 784), torch.arange(7) % 2)
     sizes = [len(Y) for _, Y in pt_logreg.mini_batches(train, 3, torch.Generator().manual_seed(0))]
     assert sizes == [3, 4]
     model = PTDeep([784, 5, 10], batchnorm=True, seed=0)  # batch norm cannot normalize one row
