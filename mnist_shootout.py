@@ -393,8 +393,9 @@ def exp_untrained(ctx):
     rows = [model_row(config_name(c), PTDeep(c, seed=ctx.seed).to(ctx.test.X.device), ctx, ln_C=math.log(10))
             for c in ctx.profile.depth_configs]
     return {"rows": rows,
-            "note": "About ln 10 = 2.303: the output layer's weights have variance 1/fan_in, so the untrained "
-                    "scores are small, the softmax nearly uniform and -log(1/10) = ln 10 per sample."}
+            "note": "About ln 10 = 2.303: PTDeep starts as nn.Linear does, weights and biases drawn from "
+                    "U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (variance 1/(3 fan_in)), so the untrained scores are small, "
+                    "the softmax nearly uniform and -log(1/10) = ln 10 per sample."}
 
 
 def svm_images(ctx):

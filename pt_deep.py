@@ -61,16 +61,16 @@ class PTDeep(nn.Module):
     - seed: draws the initialization from its own generator (None: torch's global one)
     - init: how the weights are drawn (below)
 
-    Initialization, chosen by measurement (benchmarks/init_study.py; the lab: it matters a great deal):
-    init='torch' (the default) draws W_k and b_k from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as
-    nn.Linear does. Its weights are small (variance 1/(3 fan_in)), so every untrained net, deep or
-    wide, on MNIST's pixels or on the raw 0..10 coordinates of sample_gmm_2d, starts with small
-    scores, a nearly uniform softmax and a loss close to ln C; the lab's step 0.5 then trains a wide
-    net that He's larger weights ('he': N(0, 2/fan_in) before a ReLU, N(0, 1/fan_in) elsewhere) start
-    at a loss of 3 to 5 and drive to divergence; and the random biases place the ReLUs' kinks apart.
-    It reached the lowest or a tied loss in every 2-D case measured and the best MNIST accuracy
-    with one hidden layer. 'glorot' (N(0, 2/(fan_in + fan_out))) also trains the wide net but fits the
-    small 2-D demos worse.
+    Initialization, chosen by measurement (benchmarks/init_study.py and its table in benchmarks/README.md;
+    the lab: it matters a great deal): init='torch' (the default) draws W_k and b_k from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as nn.Linear does. Its weights are small (variance 1/(3 fan_in)),
+    so an untrained net, deep or wide, on MNIST's pixels or on the raw 0..10 coordinates of
+    sample_gmm_2d, starts with small scores, a nearly uniform softmax and a loss close to ln C, and the
+    lab's step 0.5 trains it; He's larger weights ('he': N(0, 2/fan_in) before a ReLU, N(0, 1/fan_in)
+    elsewhere, biases 0) start such a net at a loss of 3 to 5 and a wide one diverges. Glorot's
+    ('glorot': N(0, 2/(fan_in + fan_out)), biases 0) also trains the wide net but fits the small 2-D
+    mixtures worse. The price of a small start: sigmoid units sit on a plateau for a few thousand steps
+    before they learn, and a few full-batch steps barely leave the untrained loss.
 
     With batchnorm=True every hidden layer normalizes its scores S_k with the batch mean and variance
     (training mode) or with running averages of them (eval mode), then scales and shifts them with
