@@ -15,6 +15,7 @@ import os
 import re
 import struct
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def check_data(X, name="X", n_cols=None):
     return X.astype(np.result_type(X.dtype, np.float32), copy=False)
 
 
+MAX_CLASSES = 100_000  # far more than any data set here has: a larger C comes from a wrong label
+
+
 def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
     """Return Y as a 1-D int array of class indices in 0..n_classes-1 (any non-negative if None).
 
@@ -92,10 +96,40 @@ def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
         Y = Y.astype(np.int64)
     if not np.issubdtype(Y.dtype, np.integer):
         raise ValueError(f"{name}: expected integer class indices, got dtype {Y.dtype}")
+    low, high = int(Y.min()), int(Y.max())  # Python ints: exact for any width, signed or not
     expected = "be non-negative" if n_classes is None else f"lie in 0..{n_classes - 1}"
-    if Y.min() < 0 or (n_classes is not None and Y.max() >= n_classes):
-        raise ValueError(f"{name}: class indices must {expected}, got range {Y.min()}..{Y.max()}")
+    if low < 0 or (n_classes is not None and high >= n_classes):
+        raise ValueError(f"{name}: class indices must {expected}, got range {low}..{high}")
+    if high >= MAX_CLASSES:
+        raise ValueError(f"{name}: class index {high} means more than {MAX_CLASSES} classes; is a label wrong?")
     return Y.astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Watching a training loop's loss, one check for every loop here (fcann2, pt_linreg, train_mb)
+# ---------------------------------------------------------------------------------------------------
+
+RUNAWAY = 1e3  # a loss this many times the untrained one means the steps are too large: training stops
+
+
+def check_progress(loss, first, where, desc, step_name, lr):
+    """Stop a run (FloatingPointError) whose loss is not finite or has grown RUNAWAY times past the first
+    one: `where` (e.g. 'iteration 12') and `desc` say which run, step_name and lr which step to shrink."""
+    if not math.isfinite(loss) or loss > RUNAWAY * first:
+        raise FloatingPointError(f"{desc}: loss became {loss:.4g} at {where} (untrained {first:.4g}): "
+                                 f"training diverged; try a smaller {step_name} (was {lr:g})")
+
+
+def check_settled(losses, desc, step_name, lr):
+    """Warn (RuntimeWarning) when a finished run's loss (a sequence over its epochs or iterations) ended
+    above the first, or swung over more than half the progress it made during its last tenth (runs of
+    20 values or more): signs of steps too large to settle."""
+    tail = losses[-max(2, len(losses) // 10):]
+    swings = len(losses) >= 20 and max(tail) - min(tail) > 0.5 * (losses[0] - min(losses))
+    if len(losses) > 1 and (losses[-1] > losses[0] or swings):
+        warnings.warn(f"{desc}: the loss did not settle (first {losses[0]:.4g}, lowest {min(losses):.4g}, last "
+                      f"{len(tail)} between {min(tail):.4g} and {max(tail):.4g}): the steps overshoot; try a smaller "
+                      f"{step_name} (was {lr:g})", RuntimeWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -191,9 +225,6 @@ def eval_perf_binary(Y, Y_):
     fn = np.sum((Y == 0) & (Y_ == 1))
     accuracy = float(np.mean(Y == Y_))
     return accuracy, float(_ratio(tp, tp + fn)), float(_ratio(tp, tp + fp))
-
-
-MAX_CLASSES = 100_000  # far more than any data set here has: a larger C comes from a wrong label
 
 
 def count_classes(C, *labels):

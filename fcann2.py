@@ -109,7 +109,8 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
     - rng: numpy Generator or int seed for the initialization
     - log_every: print the loss every this many steps (default: every 10% of training; 0 = silent)
     Returns: the tuple W1 (H, D), b1 (H,), W2 (C, H), b2 (C,).
-    Raises FloatingPointError when the loss stops being finite.
+    Raises ValueError naming a bad argument, FloatingPointError when the loss stops being finite or
+    grows data.RUNAWAY times past the untrained one; warns (RuntimeWarning) when it does not settle.
     """
     X = data.check_data(X, "X").astype(np.float64)
     Y_ = data.check_labels(Y_, "Y_", n_rows=len(X))
@@ -119,21 +120,27 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
     param_delta = data.check_number(param_delta, "param_delta")
     param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
     Yoh_ = data.class_to_onehot(Y_)
+    log_every = data.check_positive_int(max(1, param_niter // 10) if log_every is None else log_every, "log_every",
+                                        minimum=0)
     params = fcann2_init(X, Yoh_.shape[1], hidden, rng)
-    if log_every is None:
-        log_every = max(1, param_niter // 10)
+    # The loss is watched 100 times a run (data.check_progress, data.check_settled), as every loop here is.
+    watch_every = max(1, param_niter // 100)
+    losses = [fcann2_loss(X, Yoh_, params, param_lambda)]  # untrained
 
     for it in range(1, param_niter + 1):
         grads = fcann2_gradients(X, Yoh_, params, param_lambda)
         for name in PARAM_NAMES:
             params[name] -= param_delta * grads[name]
-        if it == param_niter or (log_every and it % log_every == 0):
+        watched = it % watch_every == 0 or it == param_niter
+        logged = log_every and (it % log_every == 0 or it == param_niter)
+        if watched or logged:
             loss = fcann2_loss(X, Yoh_, params, param_lambda)
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"loss became {loss} by iteration {it}; try a smaller param_delta (was {param_delta})")
-            if log_every:
+            data.check_progress(loss, losses[0], f"iteration {it}", "fcann2_train", "param_delta", param_delta)
+            if watched:
+                losses.append(loss)
+            if logged:
                 print(f"iteration {it:>7d}  loss {loss:.6f}")
+    data.check_settled(losses, "fcann2_train", "param_delta", param_delta)
     return tuple(params[name] for name in PARAM_NAMES)
 
 

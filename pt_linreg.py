@@ -46,23 +46,26 @@ def as_points(X, Y):
 def fit_line(X, Y, param_niter=100, param_delta=0.1, seed=None, log_every=1):
     """Fit y = a*x + b by SGD; every `log_every` steps print the loss and both gradients (0 = silent).
 
-    Returns (a, b) as floats. Raises FloatingPointError if the loss stops being finite (param_delta
-    too large for the spread of X).
+    Returns (a, b) as floats. Raises FloatingPointError if the loss stops being finite or grows
+    data.RUNAWAY times past the first (param_delta too large for the spread of X); warns
+    (RuntimeWarning) when it does not settle.
     """
     X, Y = as_points(X, Y)
     param_niter = data.check_positive_int(param_niter, "param_niter")
     param_delta = data.check_number(param_delta, "param_delta")
+    log_every = data.check_positive_int(log_every, "log_every", minimum=0)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     a = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()
     b = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()
     optimizer = torch.optim.SGD([a, b], lr=param_delta)
 
+    losses = []
     for step in range(param_niter):
         loss = mse_loss(a, b, X, Y)
         optimizer.zero_grad()
         loss.backward()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; try a smaller param_delta")
+        losses.append(loss.item())
+        data.check_progress(losses[-1], losses[0], f"step {step}", "fit_line", "param_delta", param_delta)
         if log_every and step % log_every == 0:
             with torch.no_grad():
                 grad_a, grad_b = analytic_gradients(a, b, X, Y)
@@ -70,6 +73,7 @@ def fit_line(X, Y, param_niter=100, param_delta=0.1, seed=None, log_every=1):
                   f"dL/da autograd {a.grad.item():+.6f} ours {grad_a.item():+.6f}  "
                   f"dL/db autograd {b.grad.item():+.6f} ours {grad_b.item():+.6f}")
         optimizer.step()
+    data.check_settled(losses, "fit_line", "param_delta", param_delta)
     return a.item(), b.item()
 
 

@@ -252,7 +252,6 @@ class History:
 
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
-RUNAWAY = 1e3  # a loss this many times the untrained one means the steps are too large: training stops
 
 
 def mini_batches(train, batch_size, generator):
@@ -269,25 +268,6 @@ def mini_batches(train, batch_size, generator):
         pieces[-2:] = [torch.cat(pieces[-2:])]
     for index in pieces:
         yield train.X.index_select(0, index), train.Y.index_select(0, index)
-
-
-def check_progress(loss, first, where, desc, step_name, lr):
-    """Stop a run whose epoch loss is not finite or has grown RUNAWAY times past the untrained loss."""
-    if not math.isfinite(loss) or loss > RUNAWAY * first:
-        raise FloatingPointError(f"{desc}: loss became {loss:.4g} at {where} (untrained {first:.4g}): "
-                                 f"training diverged; try a smaller {step_name} (was {lr:g})")
-
-
-def check_settled(losses, desc, step_name, lr):
-    """Warn (RuntimeWarning) when a finished run's epoch loss ended above its first epoch's, or swung
-    over more than half the progress it made during its last tenth (runs of 20 epochs or more): signs
-    of steps too large to settle."""
-    tail = losses[-max(2, len(losses) // 10):]
-    swings = len(losses) >= 20 and max(tail) - min(tail) > 0.5 * (losses[0] - min(losses))
-    if len(losses) > 1 and (losses[-1] > losses[0] or swings):
-        warnings.warn(f"{desc}: the loss did not settle (first {losses[0]:.4g}, lowest {min(losses):.4g}, last "
-                      f"{len(tail)} between {min(tail):.4g} and {max(tail):.4g}): the steps overshoot; try a smaller "
-                      f"{step_name} (was {lr:g})", RuntimeWarning, stacklevel=3)
 
 
 def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, param_lambda=0.0, lr_gamma=None,
@@ -313,7 +293,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     - step_name: what error messages call lr (train passes the lab's param_delta)
     - progress: a progress bar over the epochs when stderr is a terminal (False: never)
     Returns a History. Raises ValueError for bad arguments (before any work), FloatingPointError when
-    an epoch's loss is not finite or exceeds RUNAWAY times the untrained loss; warns (check_settled)
+    an epoch's loss is not finite or exceeds data.RUNAWAY times the untrained loss; warns (data.check_settled)
     when the loss ends above the first epoch's or still swings widely at the end.
     """
     n_epochs = data.check_positive_int(n_epochs, "n_epochs")
@@ -364,7 +344,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         losses = torch.stack(batch_losses)
         first = losses[0].item() if first is None else first
         epoch_loss = losses.mean().item()  # the one host sync of the epoch (two in the first)
-        check_progress(epoch_loss, first, f"{unit} {epoch + 1}", desc, step_name, lr)
+        data.check_progress(epoch_loss, first, f"{unit} {epoch + 1}", desc, step_name, lr)
         history.train_loss.append(epoch_loss)
         if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == n_epochs):
             tqdm.write(f"{unit} {epoch + 1:>6d}  loss {epoch_loss:.6f}")
@@ -383,7 +363,7 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         model.load_state_dict(history.best_state)
     history.seconds = time.perf_counter() - start
     history.settings["last_lr"] = history.lr[-1]
-    check_settled(history.train_loss, desc, step_name, lr)
+    data.check_settled(history.train_loss, desc, step_name, lr)
     return history
 
 

@@ -168,7 +168,7 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.sample_gauss_2d(2, 10, rng=-1), "rng"),
     (lambda: data.sample_gauss_2d(2, 10, rng=True), "rng"),
     (lambda: data.class_to_onehot([0, 1], C=True), "C"),  # a bool is not a number of classes
-    (lambda: data.class_to_onehot([0, 10**10]), "C"),  # would be a 149 GiB matrix: a wrong label
+    (lambda: data.class_to_onehot([0, 10**10]), "Y"),  # would be a 149 GiB matrix: a wrong label, named
     (lambda: data.eval_perf_multi([0, 1], [0, 1], C=0), "C"),
     (lambda: data.eval_perf_multi([0, 1], [0, 1], C=2.5), "C"),
     (lambda: data.eval_perf_multi([0, 1], [0, 1], C=-1), "C"),
@@ -361,3 +361,11 @@ def test_graph_surface_with_offset_none_draws_no_contour():
     low, high = ax.collections[0].get_clim()
     assert (low, high) == pytest.approx((-5, 15), abs=1e-9)  # the scores' own range, not centred
     plt.close("all")
+
+
+def test_labels_too_large_for_any_class_are_named_not_wrapped():
+    huge = np.array([0, 1, 2**64 - 1], dtype=np.uint64)  # once converted to int64: -1, that is class 1
+    with pytest.raises(ValueError, match=r"^Y: class index 18446744073709551615 means more than"):
+        data.class_to_onehot(huge)
+    with pytest.raises(ValueError, match=r"^Y_: class index"):
+        data.eval_perf_multi(np.array([0, 1, 1]), huge)

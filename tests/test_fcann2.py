@@ -100,6 +100,21 @@ def test_divergence_stops_with_a_message():
         fcann2.fcann2_train(X * 1e3, Y_, 100, param_delta=1e3, rng=0, log_every=0)
 
 
+def test_a_runaway_loss_stops_before_it_overflows():
+    # The case: a step far too large for the raw 0..10 coordinates; stopped while still finite.
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    with pytest.raises(FloatingPointError, match=r"^fcann2_train: loss became .* at iteration \d+ .*param_delta"):
+        fcann2.fcann2_train(X, Y_, 2000, param_delta=30, rng=1, log_every=0)
+
+
+def test_the_loss_is_watched_as_in_every_loop(monkeypatch):
+    watched = []
+    monkeypatch.setattr(data, "check_settled", lambda losses, *args: watched.append((len(losses), args)))
+    X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
+    fcann2.fcann2_train(X, Y_, 1000, rng=0, log_every=0)
+    assert watched == [(101, ("fcann2_train", "param_delta", 0.05))]  # the untrained loss and 100 more
+
+
 def test_demo_prints_metrics_and_writes_png(tmp_path, capsys):
     out = tmp_path / "fcann2.png"
     fcann2.main(["--niter", "2000", "--out", str(out)])
@@ -122,6 +137,8 @@ X_OK, Y_OK = data.sample_gmm_2d(4, 2, 5, rng=1)  # both classes present
     (lambda: fcann2.fcann2_classify(np.ones((3, 5)), *fcann2.fcann2_init(X_OK, 2, 3, 0).values()), "X"),
     (lambda: fcann2.fcann2_train(X_OK[:, :0], Y_OK, 10), "X"),  # D = 0
     (lambda: fcann2.fcann2_train(X_OK, np.zeros_like(Y_OK), 10), "Y_"),  # a single class
+    (lambda: fcann2.fcann2_train(X_OK, Y_OK, 10, log_every=-1), "log_every"),
+    (lambda: fcann2.fcann2_train(X_OK, np.array([0, 1, 2**64 - 1] * 6 + [0, 1], dtype=np.uint64), 10), "Y_"),
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):

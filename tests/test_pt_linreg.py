@@ -55,6 +55,19 @@ def test_divergence_stops_with_a_message():
         pt_linreg.fit_line([1, 200], [3, 5], param_niter=500, param_delta=1.0, seed=0, log_every=0)
 
 
+def test_a_runaway_loss_stops_the_fit():
+    # Before the loss overflows: x in [0, 10] at step 0.05 grows the error about 30-fold a step.
+    x = np.linspace(0, 10, 50)
+    with pytest.raises(FloatingPointError, match=r"^fit_line: loss became .* at step \d+ .*param_delta \(was 0.05\)"):
+        pt_linreg.fit_line(x, 2 * x + 1, param_niter=20, param_delta=0.05, seed=0, log_every=0)
+
+
+def test_a_fit_that_does_not_settle_warns():
+    x = np.linspace(0, 1, 50)  # a step just past the stable one for this spread: the error grows, slowly
+    with pytest.warns(RuntimeWarning, match="^fit_line: the loss did not settle"):
+        pt_linreg.fit_line(x, 2 * x + 1, param_niter=30, param_delta=0.8, seed=0, log_every=0)
+
+
 @pytest.mark.parametrize("args, argument", [
     (([1, 2, 3], [3, 5]), "Y"),
     (([1, np.nan], [3, 5]), "X"),
@@ -69,3 +82,5 @@ def test_bad_points_name_the_argument(args, argument):
 def test_bad_param_niter():
     with pytest.raises(ValueError, match="^param_niter:"):
         pt_linreg.fit_line([1, 2], [3, 5], param_niter=0)
+    with pytest.raises(ValueError, match="^log_every:"):
+        pt_linreg.fit_line([1, 2], [3, 5], log_every=-1)
