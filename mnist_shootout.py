@@ -572,17 +572,32 @@ def render_report(results):
 
 def same_run(results, meta):
     """Whether `results` (a parsed results.json, or anything) came from a run with these settings."""
-    keys = ("dataset", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device")
+    keys = ("dataset", "data_sha256", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device")
     wanted = json.loads(json.dumps({k: meta[k] for k in keys}))  # as JSON has it: tuples become lists
     return isinstance(results, dict) and all(results.get("meta", {}).get(k) == wanted[k] for k in keys)
 
 
 def read_results(path):
-    """A parsed results.json, or None when it is missing or not JSON."""
+    """A parsed results.json, or None when it is missing (check_earlier_results has vouched for the rest)."""
+    return json.loads(Path(path).read_text()) if Path(path).is_file() else None
+
+
+def check_earlier_results(folder):
+    """Refuse, before any work, a results.json in `folder` that this project did not write (it would be
+    overwritten): it must be a JSON object with the `meta` and `experiments` objects we write. Raises
+    ValueError naming the file."""
+    path = Path(folder) / "results.json"
+    if not path.exists():
+        return
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
+        results = json.loads(path.read_text())
+        ours = isinstance(results, dict) and isinstance(results.get("meta"), dict) and \
+            isinstance(results.get("experiments"), dict)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        ours, results = False, error
+    if not ours:
+        raise ValueError(f"--out: {path} was not written by this shootout (expected a JSON object with 'meta' and "
+                         "'experiments'); choose another --out, or move it away")
 
 
 def write_results(ctx, meta):
@@ -834,6 +849,7 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f"unknown experiment {', '.join(map(repr, unknown))}; choose from {', '.join(EXPERIMENTS)}")
     args.experiments = args.experiments or list(EXPERIMENTS)
+    args.data_sha256 = None  # main sets it once the data are read
     if args.dataset not in data.DATASETS:
         parser.error(f"--dataset: expected one of {', '.join(data.DATASETS)}, got {args.dataset!r}")
     for flag in ("epochs", "batch_size", "workers", "threads"):
@@ -846,6 +862,9 @@ def parse_args(argv=None):
     for seed in [args.seed] + (args.seeds or []):
         if not 0 <= seed < 2**63:  # what numpy's and torch's generators take
             parser.error(f"--seed/--seeds: expected whole numbers in 0..2**63-1, got {seed}")
+    if args.seeds is not None and len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds: expected different seeds (a spread over a repeated seed is no spread), got "
+                     f"{' '.join(map(str, args.seeds))}")
     if args.batch_size is not None and "minibatch" in args.experiments:
         parser.error("--batch-size: `minibatch` compares its own batch sizes; run the other experiments by name")
     for flag, reach in FLAG_REACH.items():
@@ -874,7 +893,8 @@ def make_profile(args):
 
 def run_meta(args, profile, device, seed):
     """What identifies a run's results (same_run compares it), and how it ran."""
-    return {"dataset": args.dataset, "profile": "quick" if args.quick else "full", "seed": seed,
+    return {"dataset": args.dataset, "data_sha256": args.data_sha256, "profile": "quick" if args.quick else "full",
+            "seed": seed,
             "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
             "threads": torch.get_num_threads(),
             "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile)}
@@ -913,7 +933,10 @@ def main(argv=None):
     profile = make_profile(args)
     out = args.out or Path("results") / (args.dataset + ("-quick" if args.quick else ""))
     data.check_writable_folder(out, "--out")
+    for folder in [out] + [out / f"seed-{seed}" for seed in args.seeds or []]:
+        check_earlier_results(folder)
     arrays = data.load_dataset(args.dataset, args.data_root)
+    args.data_sha256 = data.arrays_digest(arrays)  # earlier results count only for the same data (same_run)
     cores, found_threads = usable_cores(), torch.get_num_threads()
     args.workers = args.workers or min(cores, 4)
     args.threads = args.threads or max(1, cores // args.workers)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import data
 import mnist_shootout as ms
 import pt_deep
 
@@ -280,6 +281,7 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--seed", str(2**64)], "--seed/--seeds"),
     (["--seeds", "0", "-3"], "--seed/--seeds"),
     (["--seed", "4", "--seeds", "0", "1"], "--seed: not with --seeds"),
+    (["--seeds", "0", "0"], "--seeds: expected different seeds"),
 ])
 def test_bad_command_lines_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -365,7 +367,6 @@ def test_splits_that_cannot_work_are_refused_before_training(mnist_root, tmp_pat
 
 def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_path):
     common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--workers", "1"]
-    (tmp_path / "results.json").write_text("[1, 2]")  # not an object: ignored, not a crash
     (tmp_path / ".report.md.abcd1234.tmp.md").write_text("")  # left by a killed run
     ms.main(["weights", "--epochs", "1"] + common)
     assert not list(tmp_path.glob(".*tmp*"))
@@ -373,6 +374,40 @@ def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_pat
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
     ms.main(["weights"] + common)  # the same settings: both kept, in the lab's order
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["weights", "untrained"]
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"meta": "x", "experiments": {}}', '{"meta": {}}',
+                                     '{"meta": {}, "experiments": []}', "not json", None])
+def test_a_results_json_this_project_did_not_write_is_refused_before_any_work(tmp_path, content, capsys):
+    path = tmp_path / "results.json"
+    if content is None:
+        path.mkdir()  # a folder of that name
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=r"^--out: .*results.json was not written by this shootout"):
+        ms.main(["weights", "--quick", "--out", str(tmp_path), "--data-root", str(tmp_path / "no-data")])
+    assert "==" not in capsys.readouterr().out  # no experiment started
+    assert content is None or path.read_text() == content
+
+
+def test_results_of_other_data_are_not_kept_beside_these(mnist_root, tmp_path):
+    import gzip
+
+    copy = tmp_path / "copy" / "MNIST" / "raw"
+    copy.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (copy / name).write_bytes(gzip.decompress((mnist_root / "MNIST" / "raw" / f"{name}.gz").read_bytes()))
+    common = ["--quick", "--out", str(tmp_path / "out"), "--workers", "1"]
+    ms.main(["weights"] + common + ["--data-root", str(mnist_root)])
+    labels = bytearray((copy / "t10k-labels-idx1-ubyte").read_bytes())
+    labels[8] = (labels[8] + 1) % 10  # a corrected (or corrupted) copy: one test label differs
+    (copy / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
+    results = ms.main(["untrained"] + common + ["--data-root", str(tmp_path / "copy")])
+    assert list(results["experiments"]) == ["untrained"]  # the first copy's weights rows are gone
+    recorded = ms.read_results(tmp_path / "out" / "results.json")["meta"]["data_sha256"]
+    assert recorded == data.arrays_digest(data.load_dataset("mnist", tmp_path / "copy"))
+    assert recorded != data.arrays_digest(data.load_dataset("mnist", mnist_root))
 
 
 def test_loading_something_that_is_not_a_checkpoint_names_the_file(tmp_path):
