@@ -37,18 +37,27 @@ def make_rng(rng=None):
         return np.random.default_rng(np.random.randint(2**31))  # noqa: NPY002 (the lab's global seed)
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and 0 <= rng < 2**63:
         return np.random.default_rng(rng)
-    raise ValueError(f"rng: expected a numpy.random.Generator, a non-negative int seed or None, got {rng!r}")
+    raise ValueError(f"rng: expected a numpy.random.Generator, an int seed in 0..2**63-1 or None, got {rng!r}")
 
 
 def check_positive_int(value, name, minimum=1):
-    """Return `value` as an int, or raise ValueError if it is not a whole number >= minimum."""
+    """Return `value` as an int, or raise ValueError if it is not a whole number >= minimum (1e5 and
+    100000.0 are; 1.5, inf and nan are not)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
-    if value != int(value) or int(value) < minimum:
+    if not math.isfinite(value) or value != int(value) or int(value) < minimum:
         raise ValueError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_seed(seed, name="seed"):
+    """Return `seed` as an int, or raise ValueError unless it is a whole number in 0..2**63-1, what both
+    numpy's and torch's generators take."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"{name}: expected a whole number in 0..2**63-1, got {seed!r}")
+    return int(seed)
 
 
 def check_number(value, name, allow_zero=False):
@@ -296,6 +305,8 @@ def class_to_onehot(Y, C=None):
 def spread(values):
     """Mean, sample standard deviation (0 for a single value), min and max of `values`, as a dict."""
     values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"values: expected a non-empty sequence of finite numbers, got {values.tolist()}")
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
             "min": float(values.min()), "max": float(values.max())}
 
@@ -398,11 +409,16 @@ def graph_spread(rows, xlabel):
 
 
 def data_rect(X, margin=0.5):
-    """The bounding box of X, widened by `margin`, as graph_surface's rect."""
+    """The bounding box of X (N, D), widened by `margin`, as graph_surface's rect."""
+    X = check_data(X, "X")
+    margin = check_number(margin, "margin", allow_zero=True)
     return X.min(axis=0) - margin, X.max(axis=0) + margin
 
 
-TEMPORARY = re.compile(r"\..+\.\w{8}\.tmp(\.\w+)?")  # the names atomic_output's temporaries get
+# The names atomic_output's temporaries get: .<name>.<8 random characters>.fc-lab-partial<suffix>. The
+# marker is this project's own, so that cleaning up never touches a user's file (.draft.20241201.tmp).
+TEMPORARY_MARKER = ".fc-lab-partial"
+TEMPORARY = re.compile(r"\..+\.\w{8}" + re.escape(TEMPORARY_MARKER) + r"(\.\w+)?")
 
 
 @contextmanager
@@ -411,7 +427,7 @@ def atomic_output(path):
     without error, remove it otherwise: readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f"{TEMPORARY_MARKER}{path.suffix}")
     os.close(fd)
     try:
         yield Path(tmp)
@@ -440,7 +456,7 @@ def check_writable_folder(folder, name):
         write_text(folder / ".write-test", "").unlink()
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
-    for leftover in folder.glob(".*.tmp*"):
+    for leftover in folder.glob(f".*{TEMPORARY_MARKER}*"):
         if TEMPORARY.fullmatch(leftover.name):
             leftover.unlink()
 
@@ -553,7 +569,9 @@ def missing_data_error(dataset, raw_dir, reason):
 
 
 def download(dataset, root):
-    """Fetch the data set with torchvision into root/<folder>/raw/."""
+    """Fetch the data set ('mnist' or 'fashion') with torchvision into root/<folder>/raw/."""
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset: expected one of {', '.join(DATASETS)}, got {dataset!r}")
     import torchvision
 
     cls = torchvision.datasets.MNIST if dataset == "mnist" else torchvision.datasets.FashionMNIST

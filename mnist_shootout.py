@@ -954,7 +954,14 @@ def main(argv=None):
     return results
 
 
+def stop_on_sigterm(signum, frame):
+    """SIGTERM as an exception in the main thread: the workers end with the run (Workers.__exit__) and a
+    file being written is removed, not left half-written (data.atomic_output)."""
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main()
     except (FileNotFoundError, ValueError) as error:  # missing data, bad settings: the message says what to do

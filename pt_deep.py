@@ -93,7 +93,7 @@ class PTDeep(nn.Module):
         if init not in INITS:
             raise ValueError(f"init: expected one of {list(INITS)}, got {init!r}")
         self.init = init
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        generator = torch.Generator().manual_seed(data.check_seed(seed)) if seed is not None else None
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for k, (fan_in, fan_out) in enumerate(zip(self.config[:-1], self.config[1:], strict=True)):

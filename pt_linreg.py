@@ -54,7 +54,7 @@ def fit_line(X, Y, param_niter=100, param_delta=0.1, seed=None, log_every=1):
     param_niter = data.check_positive_int(param_niter, "param_niter")
     param_delta = data.check_number(param_delta, "param_delta")
     log_every = data.check_positive_int(log_every, "log_every", minimum=0)
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    generator = torch.Generator().manual_seed(data.check_seed(seed)) if seed is not None else None
     a = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()
     b = torch.randn(1, dtype=torch.float64, generator=generator).requires_grad_()
     optimizer = torch.optim.SGD([a, b], lr=param_delta)

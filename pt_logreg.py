@@ -303,6 +303,9 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     if lr_gamma is not None:
         lr_gamma = data.check_number(lr_gamma, "lr_gamma")
     log_every = data.check_positive_int(log_every, "log_every", minimum=0)
+    seed = data.check_seed(seed)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback: expected a function called as callback(epoch), got {callback!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if batch_size > len(train):

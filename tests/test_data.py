@@ -175,10 +175,28 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.average_precision([0.3, np.nan, 0.1], [0, 1, 1]), "scores"),
     (lambda: data.graph_data(np.ones((3, 2)), [0, 1, 0], [0, 1, 0], special=[1000]), "special"),
     (lambda: data.check_data(np.ones((3, 0))), "X"),
+    (lambda: data.sample_gmm_2d(4, 2, float("inf")), "N"),  # not an OverflowError from int()
+    (lambda: data.sample_gmm_2d(4, 2, float("nan")), "N"),
+    (lambda: data.sample_gmm_2d(4, 2, 1.5), "N"),
+    (lambda: data.sample_gauss_2d(2, 10, rng=2**64), "rng"),
+    (lambda: data.data_rect([]), "X"),
+    (lambda: data.data_rect([[1.0, np.nan]]), "X"),
+    (lambda: data.data_rect(np.ones((3, 2)), margin=-1), "margin"),
+    (lambda: data.spread([]), "values"),
+    (lambda: data.spread([1.0, np.nan]), "values"),
+    (lambda: data.download("foo", "."), "dataset"),  # not a fetch of Fashion-MNIST
+    (lambda: data.check_seed("a"), "seed"),
+    (lambda: data.check_seed(1.5), "seed"),
+    (lambda: data.check_seed(2**64), "seed"),
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         call()
+
+
+def test_data_rect_takes_lists():
+    low, high = data.data_rect([[0, 1], [2, 5]], margin=0.5)
+    assert list(low) == [-0.5, 0.5] and list(high) == [2.5, 5.5]
 
 
 def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):

@@ -218,6 +218,27 @@ def test_no_worker_outlives_its_parent_even_inside_native_code():
     assert not [pid for pid in workers if alive(pid)]
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+@pytest.mark.parametrize("after", ["== weights", "wrote"])  # while training, and as the figures are written
+def test_sigterm_ends_the_shootout_leaving_no_temporaries_and_no_workers(mnist_root, tmp_path, after):
+    shootout = subprocess.Popen([sys.executable, "mnist_shootout.py", "weights", "depth", "--quick", "--data-root",
+                                 str(mnist_root), "--out", str(tmp_path)], cwd=Path(ms.__file__).parent,
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        while after not in (line := shootout.stdout.readline()):
+            assert line, "the shootout ended before it could be stopped"
+        workers = child_processes(shootout.pid)
+    finally:
+        shootout.send_signal(signal.SIGTERM)
+        shootout.communicate(timeout=60)
+    assert shootout.returncode == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
+    assert not [p.name for p in tmp_path.rglob("*") if "fc-lab-partial" in p.name]
+
+
 LONG_TASK = """
 import sys
 sys.path.insert(0, "tests")
@@ -367,9 +388,10 @@ def test_splits_that_cannot_work_are_refused_before_training(mnist_root, tmp_pat
 
 def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_path):
     common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--workers", "1"]
-    (tmp_path / ".report.md.abcd1234.tmp.md").write_text("")  # left by a killed run
+    (tmp_path / ".report.md.abcd1234.fc-lab-partial.md").write_text("")  # left by a killed run
+    (tmp_path / ".draft.20241201.tmp").write_text("a user's")  # not ours: kept
     ms.main(["weights", "--epochs", "1"] + common)
-    assert not list(tmp_path.glob(".*tmp*"))
+    assert [p.name for p in tmp_path.glob(".*")] == [".draft.20241201.tmp"]
     ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
     ms.main(["weights"] + common)  # the same settings: both kept, in the lab's order

@@ -180,6 +180,7 @@ def test_demo_and_animation_write_files(tmp_path, capsys):
 
 
 X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=0))
+X_TWO, Y_TWO = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=1), C=2)  # both classes present
 
 
 @pytest.mark.parametrize("call, argument", [
@@ -191,6 +192,12 @@ X_OK, Y_OK = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=0))
     (lambda: PTDeep([2, 5, 2], activation=lambda S: S.sum(dim=1)), "activation"),  # not element-wise
     (lambda: PTDeep([2, 5, 2], activation=5), "activation"),
     (lambda: PTDeep([2, 5, 2], batchnorm="no"), "batchnorm"),
+    (lambda: PTDeep([2, 5, 2], seed=1.5), "seed"),
+    (lambda: PTDeep([2, 5, 2], seed=2**64), "seed"),
+    (lambda: PTDeep([2, 5, 2], init="xavier"), "init"),
+    (lambda: pt_logreg.train(PTDeep([2, 2]), X_TWO, Y_TWO, float("inf"), 0.1), "param_niter"),
+    (lambda: pt_logreg.train(PTDeep([2, 2]), X_TWO, Y_TWO, 10, 0.1, log_every=-1), "log_every"),
+    (lambda: pt_logreg.train(PTDeep([2, 2]), X_TWO, Y_TWO, 10, 0.1, callback=5), "callback"),
     (lambda: pt_logreg.train(PTDeep([3, 2]), X_OK, Y_OK, 10, 0.1), "X"),
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.train(PTDeep([2, 3]), X_OK, Y_OK, 10, 0.1), "Yoh_"),
