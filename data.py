@@ -630,11 +630,32 @@ def myDummyDecision(X):
     return X[:, 0] + X[:, 1] - 5
 
 
+def output_file(suffix):
+    """An argparse type for a file a script will write: a path ending in `suffix` whose folder can be
+    written, checked when the command line is read (before any work). The 2-D demos' --out is such a
+    file; the shootout's --out is a folder."""
+
+    def check(text):
+        path = Path(text)
+        if path.is_dir() or path.suffix.lower() != suffix:
+            raise argparse.ArgumentTypeError(f"expected a {suffix} file to write (e.g. results/name{suffix}), got "
+                                             f"{text!r}" + (", a folder" if path.is_dir() else ""))
+        try:
+            check_writable_folder(path.parent, "--out")
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix("--out: ")) from None
+        return path
+
+    check.__name__ = f"{suffix} file"  # what argparse's messages call it
+    return check
+
+
 def demo_argparser(description, out, seed=100):
     """The flags every 2-D demo shares: --seed, --out and --show."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default: {seed})")
-    parser.add_argument("--out", type=Path, default=Path(out), help=f"where to write the figure (default: {out})")
+    parser.add_argument("--out", type=output_file(".png"), default=out,
+                        help=f"the PNG file to write the figure to (default: {out})")
     parser.add_argument("--show", action="store_true", help="also open a window (default: only save PNG)")
     return parser
 

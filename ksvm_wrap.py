@@ -11,7 +11,6 @@ Scores come from `decision_function` (signed distances, enough for ranking and A
 import importlib.metadata
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import sklearn
@@ -100,7 +99,13 @@ def fit_svc(kernel, gamma, X, Y, accelerated=True):
 def fit_and_score(kernel, gamma, X, Y, X_test, Y_test, train_sample=2000):
     """fit_svc on (X, Y), then its test accuracy, macro precision and recall (data.eval_perf_multi),
     train accuracy on the first `train_sample` training points (close to 1 for SVMs: a sample is
-    cheaper), support vectors, seconds and settings, as a result row (a dict) named after the SVC."""
+    cheaper), support vectors, seconds and settings, as a result row (a dict) named after the SVC.
+    Every array is checked before the fit, which takes minutes on MNIST."""
+    X = data.check_data(X, "X")
+    Y = data.check_labels(Y, "Y", n_rows=len(X))
+    X_test = data.check_data(X_test, "X_test", n_cols=X.shape[1])
+    Y_test = data.check_labels(Y_test, "Y_test", n_rows=len(X_test))
+    train_sample = data.check_positive_int(train_sample, "train_sample")
     start = time.perf_counter()
     svm, engine = fit_svc(kernel, gamma, X, Y)
     fit_seconds = time.perf_counter() - start
@@ -193,7 +198,7 @@ def main(argv=None):
                         help="demo (default) or compare")
     parser.add_argument("--datasets", type=int, default=50, help="compare: mixtures per setting (default: 50)")
     parser.add_argument("--niter", type=int, default=10_000, help="compare: PTDeep steps (default: 10000)")
-    parser.add_argument("--table", type=Path, default=Path("results/compare.md"),
+    parser.add_argument("--table", type=data.output_file(".md"), default="results/compare.md",
                         help="compare: where to write the table; JSON goes beside it (default: results/compare.md)")
     args = parser.parse_args(argv)
     if args.command == "demo":

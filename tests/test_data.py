@@ -1,4 +1,5 @@
 import gzip
+import re
 import struct
 from pathlib import Path
 
@@ -387,3 +388,30 @@ def test_labels_too_large_for_any_class_are_named_not_wrapped():
         data.class_to_onehot(huge)
     with pytest.raises(ValueError, match=r"^Y_: class index"):
         data.eval_perf_multi(np.array([0, 1, 1]), huge)
+
+
+@pytest.mark.parametrize("module", ["data", "fcann2", "pt_logreg", "pt_deep", "ksvm_wrap"])
+@pytest.mark.parametrize("out, message", [
+    ("", r"expected a .png file .*, a folder"),  # an existing folder, as the shootout's --out is
+    ("figures", r"expected a .png file to write \(e.g. results/name.png\), got '.*figures'"),  # no suffix
+    ("a-file/demo.png", "cannot write to"),  # under a file
+])
+def test_every_demo_refuses_an_out_it_cannot_write_before_any_work(tmp_path, module, out, message, capsys):
+    import importlib
+
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SystemExit):
+        importlib.import_module(module).main(["--out", str(tmp_path / out)])
+    printed = capsys.readouterr()
+    assert re.search(rf"argument --out: {message}", printed.err) and "accuracy" not in printed.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_compare_refuses_a_table_it_cannot_write_before_any_work(tmp_path, capsys):
+    import ksvm_wrap
+
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SystemExit):
+        ksvm_wrap.main(["compare", "--table", str(tmp_path / "a-file" / "compare.md"), "--out",
+                        str(tmp_path / "x.png")])
+    assert "argument --table: cannot write to" in capsys.readouterr().err

@@ -118,3 +118,14 @@ def test_the_engine_gives_stock_scikit_learns_labels_on_mnist(mnist_root, kernel
     assert np.mean(ours == theirs) >= agree
     assert np.mean(ours == y_test[:2000]) == pytest.approx(np.mean(theirs == y_test[:2000]), abs=1e-3)
     assert abs(len(svm.support_) - len(stock.support_)) <= 0.01 * len(stock.support_)
+
+
+def test_fit_and_score_checks_the_test_images_before_the_fit(monkeypatch):
+    fitted = []
+    monkeypatch.setattr(ksvm_wrap, "fit_svc", lambda *args, **kwargs: fitted.append(args))
+    X, Y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"^X_test: expected 4 columns"):
+        ksvm_wrap.fit_and_score("rbf", "scale", X, Y, X[:, :3], Y)
+    with pytest.raises(ValueError, match=r"^Y_test: expected 20 labels"):
+        ksvm_wrap.fit_and_score("rbf", "scale", X, Y, X, Y[:5])
+    assert fitted == []
