@@ -325,6 +325,7 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     """
     import matplotlib.pyplot as plt
 
+    width, height = check_positive_int(width, "width"), check_positive_int(height, "height")
     ax = ax or plt.gca()
     (xmin, ymin), (xmax, ymax) = rect
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
@@ -368,6 +369,9 @@ def graph_confusion(M, ax=None):
     """Draw a confusion matrix M (rows true, columns predicted) with its counts, colour on a log scale."""
     import matplotlib.pyplot as plt
 
+    M = np.asarray(M)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0:
+        raise ValueError(f"M: expected a square matrix of counts (C, C), got shape {M.shape}")
     ax = ax or plt.gca()
     ax.imshow(np.log1p(M), cmap="Blues")
     for (i, j), count in np.ndenumerate(M):
@@ -381,6 +385,10 @@ def graph_images(images, titles, ncols=10, signed=False, row_labels=()):
     red-blue colour map centred at 0 for each image (weights), else grey (pixels)."""
     import matplotlib.pyplot as plt
 
+    if len(images) == 0 or len(titles) != len(images):
+        raise ValueError(f"images: expected at least one image and a title for each, got {len(images)} images and "
+                         f"{len(titles)} titles")
+    ncols = check_positive_int(ncols, "ncols")
     nrows = math.ceil(len(images) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows + 0.4), squeeze=False)
     for ax, image, title in zip(axes.flat, images, titles, strict=False):
@@ -523,7 +531,10 @@ def read_idx(path):
     Raises ValueError naming the file when it is not a complete IDX file of unsigned bytes.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error})") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
@@ -542,6 +553,8 @@ def read_idx(path):
     else:
         raise ValueError(f"{path}: bad IDX magic number 0x{magic:08x} "
                          f"(expected 0x{IMAGE_MAGIC:08x} for images or 0x{LABEL_MAGIC:08x} for labels)")
+    if count == 0:
+        raise ValueError(f"{path}: an IDX file of 0 items")
     expected = offset + math.prod(shape)
     if len(raw) != expected:
         raise ValueError(f"{path}: header promises {expected} bytes for shape {shape}, file has {len(raw)}")
@@ -553,9 +566,13 @@ def find_idx(raw_dir, name):
     only when they hold the same data: two different copies raise ValueError naming both."""
     plain, packed = Path(raw_dir) / name, Path(raw_dir) / f"{name}.gz"
     if plain.is_file() and packed.is_file():
-        with gzip.open(packed) as f:
-            if f.read() != plain.read_bytes():
-                raise ValueError(f"{plain} and {packed} hold different data; remove the stale one")
+        try:
+            with gzip.open(packed) as f:
+                same = f.read() == plain.read_bytes()
+        except (OSError, EOFError) as error:  # a corrupt or unreadable copy beside the other
+            raise ValueError(f"{packed}: cannot be read beside {plain} ({error}); remove the broken one") from None
+        if not same:
+            raise ValueError(f"{plain} and {packed} hold different data; remove the stale one")
     return next((p for p in (plain, packed) if p.is_file()), None)
 
 

@@ -146,8 +146,14 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
 
 def fcann2_classify(X, W1, b1, W2, b2):
     """Class probabilities of shape (N, C) for data X of shape (N, D), with fcann2_train's parameters."""
-    X = data.check_data(X, "X", n_cols=np.shape(W1)[1])
-    return fcann2_forward(X, {"W1": W1, "b1": b1, "W2": W2, "b2": b2})[2]
+    params = {name: np.asarray(value, dtype=np.float64) for name, value in zip(PARAM_NAMES, (W1, b1, W2, b2),
+                                                                                   strict=True)}
+    H, C = params["W1"].shape[0] if params["W1"].ndim == 2 else 0, params["b2"].size
+    if params["W1"].ndim != 2 or params["b1"].shape != (H,) or params["W2"].shape != (C, H):
+        raise ValueError(f"W1, b1, W2, b2: expected fcann2_train's shapes (H, D), (H,), (C, H), (C,), got "
+                         f"{', '.join(str(p.shape) for p in params.values())}")
+    X = data.check_data(X, "X", n_cols=params["W1"].shape[1])
+    return fcann2_forward(X, params)[2]
 
 
 def main(argv=None):

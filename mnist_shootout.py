@@ -600,6 +600,19 @@ def check_earlier_results(folder):
                          "'experiments'); choose another --out, or move it away")
 
 
+def remove_files_of(results, folder):
+    """Remove the figures and checkpoints that an earlier run's results (its parsed results.json) list in
+    `folder`: files this project provably wrote, which would otherwise sit beside a report they are not
+    part of."""
+    for result in results["experiments"].values():
+        if not isinstance(result, dict):
+            continue
+        for name in [*result.get("figures", []), result.get("saved_model")]:
+            path = Path(folder) / str(name)
+            if name and path.parent == Path(folder) and path.is_file():
+                path.unlink()
+
+
 def write_results(ctx, meta):
     """results.json and report.md, each written whole; experiments already in results.json from an
     earlier run with the same meta settings (data set, profile, seed, sizes ...) are kept."""
@@ -908,6 +921,9 @@ def run_seed(args, profile, device, arrays, seed, out, names, workers):
     ctx = Context(args.dataset, profile, train, val, test, out, seed, arrays, by_hand=not args.autograd,
                   split_key=split_key, workers=workers)
     meta = run_meta(args, profile, device, seed) | {"sizes": f"{len(train)}/{len(val)}/{len(test)}"}
+    previous = read_results(out / "results.json")
+    if previous is not None and not same_run(previous, meta):  # its rows go (write_results), and its files
+        remove_files_of(previous, out)
     for name in ("batch_size", "depth_batch_size"):  # before any work: train_mb would refuse them later
         if getattr(profile, name) > len(train):
             raise ValueError(f"--batch-size / --val-fraction: {name} {getattr(profile, name)} is more than the "

@@ -252,6 +252,8 @@ def test_read_idx_plain_and_gzipped(tmp_path):
     (struct.pack(">IIII", 0x0803, 1, 28, 28) + b"\0" * 10, "header promises"),
     (b"\x1f\x8b\x08\x00garbage", "corrupt gzip"),
     (b"\0\0", "too short"),
+    (struct.pack(">II", 0x0801, 0), "0 items"),
+    (struct.pack(">IIII", 0x0803, 0, 28, 28), "0 items"),
 ])
 def test_read_idx_rejects_corrupt_files(tmp_path, payload, message):
     path = tmp_path / "bad-idx"
@@ -259,6 +261,14 @@ def test_read_idx_rejects_corrupt_files(tmp_path, payload, message):
     with pytest.raises(ValueError, match=message) as error:
         data.read_idx(path)
     assert str(path) in str(error.value)
+
+
+def test_a_corrupt_gz_beside_a_good_plain_file_is_named(tmp_path):
+    write_fake_dataset(tmp_path, gzipped=())
+    raw = tmp_path / "MNIST" / "raw"
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz: cannot be read beside .*remove the broken one"):
+        data.load_dataset("mnist", tmp_path, allow_download=False)
 
 
 def test_load_dataset_from_a_folder_with_mixed_plain_and_gzipped_files(tmp_path):
@@ -415,3 +425,18 @@ def test_compare_refuses_a_table_it_cannot_write_before_any_work(tmp_path, capsy
         ksvm_wrap.main(["compare", "--table", str(tmp_path / "a-file" / "compare.md"), "--out",
                         str(tmp_path / "x.png")])
     assert "argument --table: cannot write to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: data.graph_surface(data.myDummyDecision, ([0, 0], [1, 1]), width=0), "width"),
+    (lambda: data.graph_surface(data.myDummyDecision, ([0, 0], [1, 1]), height=-3), "height"),
+    (lambda: data.graph_images([], []), "images"),
+    (lambda: data.graph_images([np.zeros((2, 2))], ["a"], ncols=0), "ncols"),
+    (lambda: data.graph_confusion(np.array([1, 2, 3])), "M"),
+])
+def test_plot_helpers_name_a_bad_argument(call, argument):
+    try:
+        with pytest.raises(ValueError, match=rf"^{argument}:"):
+            call()
+    finally:
+        plt.close("all")

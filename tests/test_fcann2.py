@@ -115,6 +115,12 @@ def test_the_loss_is_watched_as_in_every_loop(monkeypatch):
     assert watched == [(101, ("fcann2_train", "param_delta", 0.05))]  # the untrained loss and 100 more
 
 
+def test_classify_takes_lists_as_the_lab_0_programs_hold_them():
+    params = fcann2.fcann2_train(X_OK, Y_OK, 10, rng=0, log_every=0)
+    np.testing.assert_array_equal(fcann2.fcann2_classify(X_OK.tolist(), *(p.tolist() for p in params)),
+                                  fcann2.fcann2_classify(X_OK, *params))
+
+
 def test_demo_prints_metrics_and_writes_png(tmp_path, capsys):
     out = tmp_path / "fcann2.png"
     fcann2.main(["--niter", "2000", "--out", str(out)])
@@ -138,6 +144,7 @@ X_OK, Y_OK = data.sample_gmm_2d(4, 2, 5, rng=1)  # both classes present
     (lambda: fcann2.fcann2_train(X_OK[:, :0], Y_OK, 10), "X"),  # D = 0
     (lambda: fcann2.fcann2_train(X_OK, np.zeros_like(Y_OK), 10), "Y_"),  # a single class
     (lambda: fcann2.fcann2_train(X_OK, Y_OK, 10, log_every=-1), "log_every"),
+    (lambda: fcann2.fcann2_classify(X_OK, *list(fcann2.fcann2_init(X_OK, 2, 3, 0).values())[::-1]), "W1, b1, W2, b2"),
     (lambda: fcann2.fcann2_train(X_OK, np.array([0, 1, 2**64 - 1] * 6 + [0, 1], dtype=np.uint64), 10), "Y_"),
 ])
 def test_bad_input_names_the_argument(call, argument):

@@ -392,8 +392,10 @@ def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_pat
     (tmp_path / ".draft.20241201.tmp").write_text("a user's")  # not ours: kept
     ms.main(["weights", "--epochs", "1"] + common)
     assert [p.name for p in tmp_path.glob(".*")] == [".draft.20241201.tmp"]
-    ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go
+    assert (tmp_path / "weights.png").is_file()
+    ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go, and their figure
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
+    assert not (tmp_path / "weights.png").exists()
     ms.main(["weights"] + common)  # the same settings: both kept, in the lab's order
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["weights", "untrained"]
 
