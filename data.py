@@ -15,6 +15,7 @@ import math
 import os
 import re
 import struct
+import sys
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -667,10 +668,27 @@ def output_file(suffix):
     return check
 
 
+def seed_argument(text):
+    """An argparse type for --seed: a whole number in 0..2**63-1 (check_seed), refused when read."""
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number in 0..2**63-1, got {text!r}") from None
+
+
+def run_script(main):
+    """Run a script's main(); a bad setting or missing data (ValueError, FileNotFoundError, whose messages
+    name the argument or file and what to do) ends it with that one line, not a traceback."""
+    try:
+        return main()
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
+
+
 def demo_argparser(description, out, seed=100):
     """The flags every 2-D demo shares: --seed, --out and --show."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default: {seed})")
+    parser.add_argument("--seed", type=seed_argument, default=seed, help=f"random seed (default: {seed})")
     parser.add_argument("--out", type=output_file(".png"), default=out,
                         help=f"the PNG file to write the figure to (default: {out})")
     parser.add_argument("--show", action="store_true", help="also open a window (default: only save PNG)")
@@ -694,4 +712,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -431,4 +431,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    data.run_script(main)

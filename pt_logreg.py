@@ -569,4 +569,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    data.run_script(main)

@@ -440,3 +440,18 @@ def test_plot_helpers_name_a_bad_argument(call, argument):
             call()
     finally:
         plt.close("all")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["fcann2.py", "--niter", "0", "--out", "OUT"], "error: param_niter: expected a whole number >= 1, got 0"),
+    (["pt_linreg.py", "--points", "-3"], "error: --points: expected a whole number >= 0, got -3"),
+    (["pt_deep.py", "--seed", str(2**64), "--out", "OUT"], "argument --seed: expected a whole number in 0..2**63-1"),
+])
+def test_a_script_given_a_bad_setting_ends_with_one_line_not_a_traceback(tmp_path, argv, message):
+    import subprocess
+    import sys
+
+    argv = [str(tmp_path / "x.png") if a == "OUT" else a for a in argv]
+    done = subprocess.run([sys.executable, *argv], cwd=Path(data.__file__).parent, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
