@@ -47,6 +47,12 @@ def test_what_the_mistakes_do_not_touch_passes(several_mistakes):
     assert "6 failed, 2 passed" in printed, printed
 
 
+def test_what_the_lab_leaves_open_is_not_held_against_a_right_solution():
+    # other names for the hyper-parameters (n_iter, lr, reg), W1 as [D x H], biases as row vectors
+    code, printed = run_lab_check(MISTAKES / "other_choices", "-k", "fcann2")
+    assert code == 0 and "4 passed" in printed, printed
+
+
 def test_fcann2_returning_a_dict_is_named():
     code, printed = run_lab_check(MISTAKES / "fcann2_dict", "-k", "fcann2 and returns_the_tuple")
     assert code == 1

@@ -1,6 +1,7 @@
 """Helpers of the lab's checks (tests/lab): loading a student's modules, messages, the time limit."""
 
 import importlib
+import inspect
 import signal
 import sys
 from pathlib import Path
@@ -33,6 +34,31 @@ def call(task, description, function, *args, **kwargs):
         raise
     except Exception as error:
         lab_fail(f"{task}: {description} raised {type(error).__name__}: {error}")
+
+
+# The lab's names for the hyper-parameters, and the words (between underscores) of the names students
+# give them instead: param_niter ~ n_iter, epochs; param_delta ~ lr, learning_rate; param_lambda ~ reg ...
+LAB_NAMES = {"param_niter": {"niter", "iter", "iters", "iterations", "epochs", "steps"},
+             "param_delta": {"delta", "lr", "eta", "rate"},
+             "param_lambda": {"lambda", "lam", "lmbda", "reg", "l2", "decay"}}
+
+
+def lab_keywords(function, **values):
+    """`values`, given under the lab's names (param_niter=..., param_delta=...), renamed to the parameters
+    of `function` that stand for them: the lab's name itself, else the one parameter with one of
+    LAB_NAMES' words in its name. A value the function has no parameter for is left out when it is 0 (a
+    penalty the function does not have), and is a failure naming the lab's name otherwise."""
+    parameters = list(inspect.signature(function).parameters)
+    renamed = {}
+    for lab_name, value in values.items():
+        matches = [lab_name] if lab_name in parameters else [
+            p for p in parameters if LAB_NAMES[lab_name] & set(p.lower().split("_"))]
+        if len(matches) == 1:
+            renamed[matches[0]] = value
+        elif value != 0:
+            lab_fail(f"{function.__module__}: {function.__name__} should take the lab's {lab_name} (or one parameter "
+                     f"named like it); its parameters are {', '.join(parameters)}")
+    return renamed
 
 
 class time_limit:

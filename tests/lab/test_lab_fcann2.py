@@ -2,13 +2,14 @@
 
 `W1, b1, W2, b2 = fcann2_train(X, Y_, param_niter=..., param_delta=..., param_lambda=...)` and
 `probs = fcann2_classify(X, W1, b1, W2, b2)`. The lab leaves open the hidden size's argument name (its
-default is used) and whether W1 is [H x D] or [D x H] (both are read). The data here are made by the
+default is used), the exact names of the hyper-parameters (`niter`, `lr` ... are matched to the lab's)
+and whether W1 is [H x D] or [D x H] (both are read). The data here are made by the
 check itself, so that a fault in data.py does not show up as one in fcann2.py.
 """
 
 import numpy as np
 import pytest
-from lab_check import call, check_imports, expect, module_fixture
+from lab_check import call, check_imports, expect, lab_keywords, module_fixture
 
 fcann2 = module_fixture("fcann2")
 
@@ -28,7 +29,7 @@ def xor_blobs(n=20, seed=0):
 def train(fcann2, X, Y_, **kwargs):
     """fcann2_train with the lab's hyper-parameters by name, checked to return the tuple (W1, b1, W2, b2)."""
     result = call("fcann2", f"fcann2_train(X, Y_, {', '.join(f'{k}={v}' for k, v in kwargs.items())})",
-                  fcann2.fcann2_train, X, Y_, **kwargs)
+                  fcann2.fcann2_train, X, Y_, **lab_keywords(fcann2.fcann2_train, **kwargs))
     expect(isinstance(result, (tuple, list)) and len(result) == 4,
            f"fcann2: fcann2_train should return the tuple (W1, b1, W2, b2), as lab 0's logreg_train returns (W, b); "
            f"it returned {type(result).__name__}" + (f" of length {len(result)}" if hasattr(result, "__len__") else ""))

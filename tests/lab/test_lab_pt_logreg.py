@@ -9,7 +9,7 @@ classes), so that a fault in data.py does not show up as one in pt_logreg.py.
 import numpy as np
 import torch
 import torch.nn as nn
-from lab_check import call, check_imports, expect, module_fixture
+from lab_check import call, check_imports, expect, lab_keywords, module_fixture
 from sklearn.linear_model import LogisticRegression
 
 pt_logreg = module_fixture("pt_logreg")
@@ -56,7 +56,8 @@ def test_forward_gives_probabilities_and_get_loss_is_their_mean_nll(pt_logreg):
            f"class probabilities [N x C] = (60, 3) as a tensor; got {getattr(probs, 'shape', type(probs).__name__)}")
     expect(torch.allclose(probs.sum(dim=1), torch.ones(60), atol=1e-5) and bool((probs >= 0).all()),
            "pt_logreg: forward(X) should return probabilities (softmax): rows of non-negative numbers summing to 1")
-    loss = call("pt_logreg", "model.get_loss(X, Yoh_)", model.get_loss, X, Yoh_)
+    loss = call("pt_logreg", "model.get_loss(X, Yoh_)", model.get_loss, X, Yoh_,
+                **lab_keywords(model.get_loss, param_lambda=0))  # a penalty, where it has one: none
     expected = -(Yoh_ * probs.log()).sum(dim=1).mean()
     total = -(Yoh_ * probs.log()).sum()
     expect(isinstance(loss, torch.Tensor) and loss.numel() == 1, f"pt_logreg: get_loss(X, Yoh_) should return the "
@@ -78,7 +79,8 @@ def test_train_reaches_the_optimum_that_scikit_learn_finds(pt_logreg):
     optimum = float(-np.mean(np.log(reference.predict_proba(X)[np.arange(len(Y_)), Y_])))
     torch.manual_seed(0)
     model = make(pt_logreg)
-    call("pt_logreg", "train(model, X, Yoh_, 2000, 0.5)", pt_logreg.train, model, *tensors(X, Y_), 2000, 0.5)
+    call("pt_logreg", "train(model, X, Yoh_, 2000, 0.5)", pt_logreg.train, model, *tensors(X, Y_), 2000, 0.5,
+         **lab_keywords(pt_logreg.train, param_lambda=0))
     probs = np.asarray(call("pt_logreg", "eval(model, X)", pt_logreg.eval, model, X), dtype=np.float64)
     loss = float(-np.mean(np.log(probs[np.arange(len(Y_)), Y_])))
     # 2000 steps of 0.5 from any small start reach the optimum of this well-conditioned problem to 1e-4 by
