@@ -46,13 +46,16 @@ LAB_NAMES = {"param_niter": {"niter", "iter", "iters", "iterations", "epochs", "
 def lab_keywords(function, **values):
     """`values`, given under the lab's names (param_niter=..., param_delta=...), renamed to the parameters
     of `function` that stand for them: the lab's name itself, else the one parameter with one of
-    LAB_NAMES' words in its name. A value the function has no parameter for is left out when it is 0 (a
-    penalty the function does not have), and is a failure naming the lab's name otherwise."""
+    LAB_NAMES' words in its name (of several, the one named just that word). A value the function has
+    no parameter for is left out when it is 0 (a penalty the function does not have), and is a failure
+    naming the lab's name otherwise."""
     parameters = list(inspect.signature(function).parameters)
     renamed = {}
     for lab_name, value in values.items():
-        matches = [lab_name] if lab_name in parameters else [
-            p for p in parameters if LAB_NAMES[lab_name] & set(p.lower().split("_"))]
+        words = LAB_NAMES[lab_name]
+        matches = [lab_name] if lab_name in parameters else [p for p in parameters if words & set(p.lower().split("_"))]
+        if len(matches) > 1:  # lr and lr_decay: the name that is one of the words itself
+            matches = [p for p in matches if p.lower() in words]
         if len(matches) == 1:
             renamed[matches[0]] = value
         elif value != 0:
