@@ -165,13 +165,13 @@ def compare(n_datasets=50, settings=((6, 2, 10), (10, 3, 10)), n_test=100, param
 
 
 def comparison_table(results):
-    """Markdown table of mean +- std of every metric."""
-    lines = ["| setting | model | accuracy | AP |", "|---|---|---|---|"]
+    """Markdown table of mean ± sample std (data.spread, as the shootout's) of every metric."""
+    rows = []
     for setting, models in results.items():
         for name, metrics in models.items():
-            cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" for v in metrics.values()]
-            lines.append(f"| {setting} | {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            spreads = [data.spread(values) for values in metrics.values()]
+            rows.append([setting, name] + [f"{s['mean']:.3f} ± {s['std']:.3f}" for s in spreads])
+    return data.markdown_table(["setting", "model", "accuracy", "AP"], rows)
 
 
 def demo(args):
