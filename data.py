@@ -327,11 +327,21 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     import matplotlib.pyplot as plt
 
     width, height = check_positive_int(width, "width"), check_positive_int(height, "height")
+    try:
+        (xmin, ymin), (xmax, ymax) = np.asarray(rect, dtype=float).reshape(2, 2)
+    except (TypeError, ValueError):
+        raise ValueError(f"rect: expected ([xmin, ymin], [xmax, ymax]), got {rect!r}") from None
+    if not (np.isfinite([xmin, ymin, xmax, ymax]).all() and xmin < xmax and ymin < ymax):
+        raise ValueError(f"rect: expected finite corners with xmin < xmax and ymin < ymax, got {rect!r}")
+    if offset is not None and not (isinstance(offset, (int, float, np.number)) and np.isfinite(offset)):
+        raise ValueError(f"offset: expected a finite number or None, got {offset!r}")
     ax = ax or plt.gca()
-    (xmin, ymin), (xmax, ymax) = rect
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)  # (height*width, 2)
-    values = np.asarray(function(grid), dtype=float).reshape(height, width)
+    values = np.asarray(function(grid), dtype=float)
+    if values.shape not in ((height * width,), (height * width, 1)):
+        raise ValueError(f"function: expected one score per grid point, shape ({height * width},), got {values.shape}")
+    values = values.reshape(height, width)
     if offset is None:
         ax.pcolormesh(xx, yy, values, cmap="coolwarm", shading="auto")
         return ax
@@ -435,6 +445,8 @@ def atomic_output(path):
     """Yield a temporary path next to `path` (same suffix); rename it to `path` when the block ends
     without error, remove it otherwise: readers never see a half-written file."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; expected the path of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f"{TEMPORARY_MARKER}{path.suffix}")
     os.close(fd)
@@ -483,6 +495,9 @@ def format_cell(value):
 
 def markdown_table(header, rows):
     """A Markdown table: a header row of names and rows of cells (anything str() can show)."""
+    if any(len(row) != len(header) for row in rows):
+        raise ValueError(f"rows: expected {len(header)} cells per row (one per header name), got "
+                         f"{sorted({len(row) for row in rows})}")
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
 
@@ -644,7 +659,8 @@ def load_dataset(dataset="mnist", root=None, allow_download=True):
 
 
 def myDummyDecision(X):
-    """A fixed linear score, x0 + x1 - 5, to test graph_surface."""
+    """A fixed linear score, x0 + x1 - 5, for X of shape (N, 2): to test graph_surface."""
+    X = check_data(X, "X", n_cols=2)
     return X[:, 0] + X[:, 1] - 5
 
 

@@ -141,7 +141,8 @@ def compare(n_datasets=50, settings=((6, 2, 10), (10, 3, 10)), n_test=100, param
     `n_test` points per component from the same mixture. Mixtures in which some class got no component
     are redrawn (a one-class problem says nothing). Returns {setting: {model: {metric: [values]}}}.
     """
-    rng = np.random.default_rng(seed)
+    n_datasets = data.check_positive_int(n_datasets, "n_datasets")
+    rng = np.random.default_rng(data.check_seed(seed))
     results = {}
     for K, C, N in settings:
         scores = {"PTDeep": {"accuracy": [], "AP": []}, "KSVMWrap": {"accuracy": [], "AP": []}}

@@ -83,6 +83,9 @@ def cross_entropy(logits, Yoh_):
     one-hot matrix: the same loss without the (N, C) product, which mini-batch training uses. A one-hot
     matrix of any dtype (the lab gives Yoh_ none: integers, booleans, float64) is taken in the scores' dtype.
     """
+    if Yoh_.shape != logits.shape and Yoh_.shape != logits.shape[:1]:  # shapes only: this runs every step
+        raise ValueError(f"Yoh_: expected a one-hot {tuple(logits.shape)} matrix or {logits.shape[0]} class "
+                         f"indices (N = rows of X, C = the model's classes), got shape {tuple(Yoh_.shape)}")
     if Yoh_.ndim == 2 and Yoh_.dtype != logits.dtype:
         Yoh_ = Yoh_.to(logits.dtype)
     return F.cross_entropy(logits, Yoh_)
@@ -296,6 +299,9 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     an epoch's loss is not finite or exceeds data.RUNAWAY times the untrained loss; warns (data.check_settled)
     when the loss ends above the first epoch's or still swings widely at the end.
     """
+    for name, split in (("train", train), ("val", val), ("test", test)):
+        if split is not None:
+            check_split(model, split, name)
     n_epochs = data.check_positive_int(n_epochs, "n_epochs")
     batch_size = data.check_positive_int(batch_size, "batch_size")
     lr = data.check_number(lr, step_name)
@@ -312,9 +318,6 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
         raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {batch_size}")
     if early_stopping and val is None:
         raise ValueError("val: early stopping needs a validation split")
-    for name, split in (("train", train), ("val", val), ("test", test)):
-        if split is not None:
-            check_split(model, split, name)
 
     by_hand = by_hand and optimizer == "sgd" and getattr(model, "steps_by_hand", False)
     opt = None if by_hand else OPTIMIZERS[optimizer](model.parameters(), lr=lr)

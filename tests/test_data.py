@@ -189,6 +189,9 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.check_seed("a"), "seed"),
     (lambda: data.check_seed(1.5), "seed"),
     (lambda: data.check_seed(2**64), "seed"),
+    (lambda: data.myDummyDecision(np.ones(3)), "X"),
+    (lambda: data.markdown_table(["a"], [[1, 2]]), "rows"),
+    (lambda: data.write_text(Path(data.__file__).parent, "x"), str(Path(data.__file__).parent)),  # a folder
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
@@ -433,6 +436,10 @@ def test_compare_refuses_a_table_it_cannot_write_before_any_work(tmp_path, capsy
     (lambda: data.graph_images([], []), "images"),
     (lambda: data.graph_images([np.zeros((2, 2))], ["a"], ncols=0), "ncols"),
     (lambda: data.graph_confusion(np.array([1, 2, 3])), "M"),
+    (lambda: data.graph_surface(data.myDummyDecision, (1, 2)), "rect"),
+    (lambda: data.graph_surface(data.myDummyDecision, ([1, 1], [0, 0])), "rect"),
+    (lambda: data.graph_surface(data.myDummyDecision, ([0, 0], [1, 1]), offset=float("nan")), "offset"),
+    (lambda: data.graph_surface(lambda G: G, ([0, 0], [1, 1])), "function"),  # two scores per point
 ])
 def test_plot_helpers_name_a_bad_argument(call, argument):
     try:

@@ -129,3 +129,8 @@ def test_fit_and_score_checks_the_test_images_before_the_fit(monkeypatch):
     with pytest.raises(ValueError, match=r"^Y_test: expected 20 labels"):
         ksvm_wrap.fit_and_score("rbf", "scale", X, Y, X, Y[:5])
     assert fitted == []
+
+
+def test_compare_needs_at_least_one_data_set():
+    with pytest.raises(ValueError, match="^n_datasets:"):
+        ksvm_wrap.compare(0)
