@@ -7,10 +7,11 @@ For every layer k:
     H_k = f(BN(S_k))  (hidden layers)  # BN only with batchnorm=True
     probs = softmax(S_last)
 
-Training (`train`, `train_mb`) and evaluation (`eval`) are pt_logreg's: one loop serves both models.
-`sgd_step` is one SGD step with the backward pass written out by hand, as fcann2 does for one hidden
-layer: what train_mb takes for plain SGD, where autograd's per-step overhead would dominate small
-batches. `save_model` / `load_model` write and read checkpoints.
+Training (`train`, `train_mb`, through autograd as the lab trains) and evaluation (`eval`) are
+pt_logreg's: one loop serves both models. `sgd_step` is one SGD step with the backward pass written out
+by hand, as fcann2 does for one hidden layer: what train_mb takes with by_hand=True (the shootout does),
+where autograd's per-step overhead would dominate small batches. `save_model` / `load_model` write and
+read checkpoints.
 
 Run `python pt_deep.py` for the lab's experiments (two mixtures x three configs, ReLU vs sigmoid, and
 PTDeep([2, 3]) against PTLogreg); `--animate` also writes a GIF of the decision surface while

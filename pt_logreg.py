@@ -7,11 +7,13 @@ The loss is computed from log_softmax of the scores (never the log of a softmax,
 -inf for confident mistakes) and divided by N, so its value and the gradient step do not depend on the
 size of the training set.
 
-The training loop, written once: `train_mb` (mini-batches by index from a device-resident `Split`, one
-host sync per epoch, validation and test after every epoch) and the lab's full-batch `train(model, X,
-Yoh_, param_niter, param_delta)`, its one-batch case. With `eval` they serve any model with
-`forward(X) -> probs`, `logits(X)` and `get_loss(X, Yoh_, param_lambda)`: PTLogreg here, PTDeep in
-pt_deep.py (whose hand-written `sgd_step` train_mb takes where it applies).
+The module opens with what the lab names: PTLogreg, `train(model, X, Yoh_, param_niter, param_delta)`
+and `eval(model, X)`. Below them, the training loop, written once: `train_mb` (mini-batches by index
+from a device-resident `Split`, one host sync per epoch, validation and test after every epoch), of
+which the lab's full-batch `train` is the one-batch case. Both train through PyTorch's autograd, as the
+lab does; `train_mb(..., by_hand=True)` takes PTDeep's hand-written `sgd_step` instead, which is what
+mnist_shootout asks for. They serve any model with `forward(X) -> probs`, `logits(X)` and
+`get_loss(X, Yoh_, param_lambda)`: PTLogreg here, PTDeep in pt_deep.py.
 
 Run `python pt_logreg.py` for the demo on two and three Gaussian classes, measured against the optimum
 that scikit-learn's LogisticRegression finds for the same objective.
@@ -30,14 +32,6 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import data
-
-
-def weight_parameter(W):
-    """W (in, out), the lab's layout, as a Parameter kept in memory as nn.Linear keeps its weight,
-    (out, in), and seen through a transpose: the same numbers and shape, but the products of a training
-    step run up to 3x faster for narrow outputs such as MNIST's 10 classes (benchmarks/bench_train.py).
-    Gradients, .to() and state_dict keep the layout."""
-    return nn.Parameter(W.t().contiguous().t())
 
 
 class PTLogreg(nn.Module):
@@ -91,6 +85,57 @@ def cross_entropy(logits, Yoh_):
     return F.cross_entropy(logits, Yoh_)
 
 
+def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=None, callback=None):
+    """The lab's full-batch gradient descent: train_mb with one batch of all N rows, so an epoch is one
+    step. Prints the loss every log_every steps and returns the loss of every step.
+
+    Inputs:
+    - model: PTLogreg or PTDeep
+    - X: torch.Tensor of shape (N, D); Yoh_: one-hot torch.Tensor of shape (N, C)
+    - param_niter: number of steps; param_delta: learning rate; param_lambda: L2 weight
+    - log_every: print the loss every this many steps (default: 10 times in all; 0 = silent)
+    - callback: called as callback(iteration) every log_every steps (e.g. to draw an animation frame)
+    Returns: a 1-D NumPy array of the loss before every step.
+    Raises what train_mb raises (the step size named param_delta), and warns when the loss rose.
+    """
+    check_inputs(model, X, Yoh_)
+    param_niter = data.check_positive_int(param_niter, "param_niter")
+    if log_every is None:
+        log_every = max(1, param_niter // 10)
+    device, dtype = model_device_dtype(model)
+    split = Split(X.to(device, dtype), Yoh_.argmax(dim=1).to(device))
+    history = train_mb(model, split, param_niter, batch_size=len(split), lr=param_delta, param_lambda=param_lambda,
+                       desc="train", log_every=log_every, callback=callback, step_name="param_delta")
+    return np.asarray(history.train_loss)
+
+
+@torch.no_grad()
+def eval(model, X):
+    """Class probabilities (NumPy, shape (N, C)) for NumPy data X of shape (N, D), in eval mode."""
+    X = data.check_data(X, "X", n_cols=model.n_inputs)
+    device, dtype = model_device_dtype(model)
+    X = torch.as_tensor(X, device=device, dtype=dtype)
+    was_training = model.training
+    model.eval()
+    try:
+        return model(X).cpu().numpy()
+    finally:
+        model.train(was_training)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The machinery under train: data on the device, mini-batches by index, one loop for every model
+# ---------------------------------------------------------------------------------------------------
+
+
+def weight_parameter(W):
+    """W (in, out), the lab's layout, as a Parameter kept in memory as nn.Linear keeps its weight,
+    (out, in), and seen through a transpose: the same numbers and shape, but the products of a training
+    step run up to 3x faster for narrow outputs such as MNIST's 10 classes (benchmarks/bench_train.py).
+    Gradients, .to() and state_dict keep the layout."""
+    return nn.Parameter(W.t().contiguous().t())
+
+
 def model_device_dtype(model):
     """Device and floating dtype of a model's parameters: inputs are brought to these."""
     p = next(model.parameters())
@@ -119,9 +164,11 @@ def check_inputs(model, X, Yoh_=None):
         raise ValueError("Yoh_: expected one-hot rows (a single 1 per row)")
 
 
-# ---------------------------------------------------------------------------------------------------
-# The training loop: data on the device, mini-batches by index, one loop for every model and both APIs
-# ---------------------------------------------------------------------------------------------------
+def to_tensors(X, Y_, C=None, device="cpu", dtype=torch.float32):
+    """NumPy data X (N, D) and labels Y_ (N,) as torch tensors X and one-hot Yoh_ on `device`."""
+    X = data.check_data(X, "X")
+    Yoh_ = data.class_to_onehot(data.check_labels(Y_, "Y_", n_rows=len(X), n_classes=C), C)
+    return (torch.as_tensor(X, device=device, dtype=dtype), torch.as_tensor(Yoh_, device=device, dtype=dtype))
 
 
 @dataclass
@@ -274,7 +321,7 @@ def mini_batches(train, batch_size, generator):
 
 
 def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, param_lambda=0.0, lr_gamma=None,
-             val=None, test=None, early_stopping=False, seed=0, desc="train", by_hand=True, log_every=0,
+             val=None, test=None, early_stopping=False, seed=0, desc="train", by_hand=False, log_every=0,
              callback=None, step_name="lr", progress=True):
     """Mini-batch training: every epoch reshuffles the training set, cuts it into ceil(N / batch_size)
     mini-batches and takes one step on each; the loss of a step is the mean over its mini-batch.
@@ -288,10 +335,10 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     - early_stopping: load the parameters of the epoch with the lowest validation loss back at the end
       (a copy of them is kept in history.best_state whenever val is given)
     - seed: fixes the shuffling (the initialization is the model's own)
-    - by_hand: SGD steps through model.sgd_step (the backward pass written out) when the model has one
-      that applies (model.steps_by_hand: PTDeep with relu, sigmoid or tanh): the same steps as
-      loss.backward() + torch.optim.SGD up to rounding.
-      False: always autograd and torch.optim.
+    - by_hand: False (the default): loss.backward() and torch.optim, as the lab trains. True: SGD steps
+      through model.sgd_step (the backward pass written out, the same steps up to rounding, faster for
+      small batches) when the model has one that applies (model.steps_by_hand: PTDeep with relu,
+      sigmoid or tanh); the shootout's choice.
     - log_every: print the loss every this many epochs (0: silent); callback(epoch index) then too
     - step_name: what error messages call lr (train passes the lab's param_delta)
     - progress: a progress bar over the epochs when stderr is a terminal (False: never)
@@ -373,6 +420,22 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
     return history
 
 
+def choose_device(name):
+    """torch.device for 'auto' (CUDA when there is one), 'cpu' or 'cuda'; ValueError naming --device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"--device: expected auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device: cuda requested but torch.cuda.is_available() is False")
+    return torch.device(name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Figures, reports and the demo
+# ---------------------------------------------------------------------------------------------------
+
+
 def plot_history(history, mark=None, ax=None, title=""):
     """Train (mean over the epoch's batches), validation and test loss per epoch on a log scale; a dotted
     line at epoch `mark` (e.g. the one whose parameters were kept)."""
@@ -402,62 +465,6 @@ def plot_histories(histories, title):
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(title)
     return fig
-
-
-def choose_device(name):
-    """torch.device for 'auto' (CUDA when there is one), 'cpu' or 'cuda'; ValueError naming --device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"--device: expected auto, cpu or cuda, got {name!r}")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device: cuda requested but torch.cuda.is_available() is False")
-    return torch.device(name)
-
-
-def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=None, callback=None):
-    """The lab's full-batch gradient descent: train_mb with one batch of all N rows, so an epoch is one
-    step. Prints the loss every log_every steps and returns the loss of every step.
-
-    Inputs:
-    - model: PTLogreg or PTDeep
-    - X: torch.Tensor of shape (N, D); Yoh_: one-hot torch.Tensor of shape (N, C)
-    - param_niter: number of steps; param_delta: learning rate; param_lambda: L2 weight
-    - log_every: print the loss every this many steps (default: 10 times in all; 0 = silent)
-    - callback: called as callback(iteration) every log_every steps (e.g. to draw an animation frame)
-    Returns: a 1-D NumPy array of the loss before every step.
-    Raises what train_mb raises (the step size named param_delta), and warns when the loss rose.
-    """
-    check_inputs(model, X, Yoh_)
-    param_niter = data.check_positive_int(param_niter, "param_niter")
-    if log_every is None:
-        log_every = max(1, param_niter // 10)
-    device, dtype = model_device_dtype(model)
-    split = Split(X.to(device, dtype), Yoh_.argmax(dim=1).to(device))
-    history = train_mb(model, split, param_niter, batch_size=len(split), lr=param_delta, param_lambda=param_lambda,
-                       desc="train", log_every=log_every, callback=callback, step_name="param_delta")
-    return np.asarray(history.train_loss)
-
-
-@torch.no_grad()
-def eval(model, X):
-    """Class probabilities (NumPy, shape (N, C)) for NumPy data X of shape (N, D), in eval mode."""
-    X = data.check_data(X, "X", n_cols=model.n_inputs)
-    device, dtype = model_device_dtype(model)
-    X = torch.as_tensor(X, device=device, dtype=dtype)
-    was_training = model.training
-    model.eval()
-    try:
-        return model(X).cpu().numpy()
-    finally:
-        model.train(was_training)
-
-
-def to_tensors(X, Y_, C=None, device="cpu", dtype=torch.float32):
-    """NumPy data X (N, D) and labels Y_ (N,) as torch tensors X and one-hot Yoh_ on `device`."""
-    X = data.check_data(X, "X")
-    Yoh_ = data.class_to_onehot(data.check_labels(Y_, "Y_", n_rows=len(X), n_classes=C), C)
-    return (torch.as_tensor(X, device=device, dtype=dtype), torch.as_tensor(Yoh_, device=device, dtype=dtype))
 
 
 def report(name, model, X, Y_):

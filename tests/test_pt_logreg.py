@@ -152,6 +152,14 @@ def test_train_mb_is_reproducible_with_a_seed():
     assert not torch.equal(model.weights[0], states[0]["weights.0"])  # another shuffle, another result
 
 
+def test_the_labs_train_and_train_mb_go_through_autograd_unless_asked(monkeypatch):
+    train, _ = small_splits(100)
+    model = PTDeep([784, 10, 10], seed=0)
+    monkeypatch.setattr(model, "sgd_step", lambda *args, **kwargs: pytest.fail("sgd_step was taken"))
+    pt_logreg.train_mb(model, train, 1, batch_size=25)
+    pt_logreg.train(model, train.X, torch.eye(10)[train.Y], 3, 0.1, log_every=0)
+
+
 @pytest.mark.parametrize("by_hand, optimizer, batchnorm, method", [
     (True, "sgd", False, "sgd_step"), (True, "sgd", True, "sgd_step"), (False, "sgd", False, "get_loss"),
     (True, "adam", False, "get_loss"),  # Adam: the hand-written step does not apply
