@@ -411,7 +411,8 @@ def main(argv=None):
 
     # The lab's check: PTDeep([2, 3]) is logistic regression, so trained the same way it must agree with
     # PTLogreg. In float64, so that what is left is the difference of the models, not float32 rounding
-    # (which the two paths, by hand and autograd, accumulate differently over thousands of steps).
+    # (which the by-hand step and autograd would accumulate differently over thousands of steps, were
+    # PTDeep trained with by_hand=True).
     X, Y_ = data.sample_gauss_2d(3, 100, rng=rng)
     X = X - X.mean(axis=0)  # centred, as in pt_logreg's demo: a larger stable step
     Xt, Yoh_ = to_tensors(X, Y_, dtype=torch.float64)
