@@ -158,6 +158,10 @@ def test_the_labs_train_and_train_mb_go_through_autograd_unless_asked(monkeypatc
     monkeypatch.setattr(model, "sgd_step", lambda *args, **kwargs: pytest.fail("sgd_step was taken"))
     pt_logreg.train_mb(model, train, 1, batch_size=25)
     pt_logreg.train(model, train.X, torch.eye(10)[train.Y], 3, 0.1, log_every=0)
+    steps = []
+    monkeypatch.setattr(model, "sgd_step", lambda X, *args, **kwargs: steps.append(len(X)) or torch.tensor(1.0))
+    pt_logreg.train(model, train.X, torch.eye(10)[train.Y], 3, 0.1, log_every=0, by_hand=True)  # opted in
+    assert steps == [len(train)] * 3
 
 
 @pytest.mark.parametrize("by_hand, optimizer, batchnorm, method", [
