@@ -38,8 +38,8 @@ def make_rng(rng=None):
         return np.random.default_rng(np.random.randint(2**31))  # noqa: NPY002 (the lab's global seed)
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and 0 <= rng < 2**63:
-        return np.random.default_rng(rng)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
+        return np.random.default_rng(check_seed(rng, "rng"))
     raise ValueError(f"rng: expected a numpy.random.Generator, an int seed in 0..2**63-1 or None, got {rng!r}")
 
 

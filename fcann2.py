@@ -120,8 +120,9 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
     param_delta = data.check_number(param_delta, "param_delta")
     param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
     Yoh_ = data.class_to_onehot(Y_)
-    log_every = data.check_positive_int(max(1, param_niter // 10) if log_every is None else log_every, "log_every",
-                                        minimum=0)
+    if log_every is None:
+        log_every = max(1, param_niter // 10)
+    log_every = data.check_positive_int(log_every, "log_every", minimum=0)
     params = fcann2_init(X, Yoh_.shape[1], hidden, rng)
     # The loss is watched 100 times a run (data.check_progress, data.check_settled), as every loop here is.
     watch_every = max(1, param_niter // 100)
@@ -146,14 +147,12 @@ def fcann2_train(X, Y_, param_niter=100_000, param_delta=0.05, param_lambda=1e-3
 
 def fcann2_classify(X, W1, b1, W2, b2):
     """Class probabilities of shape (N, C) for data X of shape (N, D), with fcann2_train's parameters."""
-    params = {name: np.asarray(value, dtype=np.float64) for name, value in zip(PARAM_NAMES, (W1, b1, W2, b2),
-                                                                                   strict=True)}
-    H, C = params["W1"].shape[0] if params["W1"].ndim == 2 else 0, params["b2"].size
-    if params["W1"].ndim != 2 or params["b1"].shape != (H,) or params["W2"].shape != (C, H):
+    W1, b1, W2, b2 = (np.asarray(p, dtype=np.float64) for p in (W1, b1, W2, b2))  # lists too
+    if W1.ndim != 2 or b1.shape != W1.shape[:1] or b2.ndim != 1 or W2.shape != (len(b2), len(W1)):
         raise ValueError(f"W1, b1, W2, b2: expected fcann2_train's shapes (H, D), (H,), (C, H), (C,), got "
-                         f"{', '.join(str(p.shape) for p in params.values())}")
-    X = data.check_data(X, "X", n_cols=params["W1"].shape[1])
-    return fcann2_forward(X, params)[2]
+                         f"{W1.shape}, {b1.shape}, {W2.shape}, {b2.shape}")
+    X = data.check_data(X, "X", n_cols=W1.shape[1])
+    return fcann2_forward(X, dict(zip(PARAM_NAMES, (W1, b1, W2, b2), strict=True)))[2]
 
 
 def main(argv=None):

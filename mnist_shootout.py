@@ -593,8 +593,8 @@ def check_earlier_results(folder):
         results = json.loads(path.read_text())
         ours = isinstance(results, dict) and isinstance(results.get("meta"), dict) and \
             isinstance(results.get("experiments"), dict)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        ours, results = False, error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        ours = False
     if not ours:
         raise ValueError(f"--out: {path} was not written by this shootout (expected a JSON object with 'meta' and "
                          "'experiments'); choose another --out, or move it away")

@@ -212,7 +212,7 @@ class PTDeep(nn.Module):
         """
         if not self.steps_by_hand:
             raise ValueError(f"activation: sgd_step differentiates {sorted(ACTIVATIONS)} by hand, not "
-                             f"{self.activation!r}; train through autograd (train_mb(..., by_hand=False))")
+                             f"{self.activation!r}; train through autograd (train and train_mb do unless by_hand=True)")
         if not lr > 0:  # plain comparisons: this runs every step
             raise ValueError(f"lr: expected a positive number, got {lr!r}")
         if not param_lambda >= 0:

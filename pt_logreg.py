@@ -186,21 +186,7 @@ class Split:
     Y: torch.Tensor
 
     def __post_init__(self):
-        X, Y = self.X, self.Y
-        if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or not X.is_floating_point():
-            raise ValueError(f"Split.X: expected a non-empty 2-D floating tensor (N, D), got "
-                             f"{getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
-        if not isinstance(Y, torch.Tensor) or Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
-            raise ValueError(f"Split.Y: expected {X.shape[0]} class indices (an int64 tensor, one per row of X), got "
-                             f"{getattr(Y, 'dtype', type(Y).__name__)} {tuple(getattr(Y, 'shape', ()))}")
-        if Y.device != X.device:
-            raise ValueError(f"Split.Y: expected it on X's device {X.device}, got {Y.device}")
-        low, high, finite = torch.stack([Y.min(), Y.max(), torch.isfinite(X).all()]).tolist()
-        if not finite:
-            raise ValueError("Split.X: contains NaN or infinite values")
-        if low < 0:
-            raise ValueError(f"Split.Y: class indices must be non-negative, got range {low:.0f}..{high:.0f}")
-        self.label_range = int(low), int(high)
+        self.label_range = check_tensors(self.X, self.Y, ("Split.X", "Split.Y"))
 
     @classmethod
     def from_numpy(cls, images, labels, device="cpu"):
@@ -224,21 +210,40 @@ class Split:
         return Split(torch.cat([s.X for s in splits]), torch.cat([s.Y for s in splits]))
 
 
-def check_batch(model, X, Y, names=("X", "Y")):
-    """Validate inputs X (N, D) (finite) and class indices Y (N,) (int64 in 0..C-1) for `model`, naming
-    them `names` in errors. One look at the values: a single wait for the device."""
-    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or X.shape[1] != model.n_inputs:
-        raise ValueError(f"{names[0]}: expected a non-empty (N, {model.n_inputs}) tensor, got "
-                         f"{tuple(getattr(X, 'shape', ())) or type(X).__name__}")
+def check_tensors(X, Y, names=("X", "Y")):
+    """Check inputs X (N, D), floating and finite, and class indices Y (N,), int64 and non-negative, on
+    one device; return Y's range (low, high). One look at the values: a single wait for the device.
+    Raises ValueError naming names[0] or names[1]."""
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or not X.is_floating_point():
+        raise ValueError(f"{names[0]}: expected a non-empty 2-D floating tensor (N, D), got "
+                         f"{getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
     if not isinstance(Y, torch.Tensor) or Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
-        raise ValueError(f"{names[1]}: expected {X.shape[0]} class indices (an int64 tensor), got "
-                         f"{getattr(Y, 'dtype', type(Y).__name__)} {tuple(getattr(Y, 'shape', ()))}")
+        raise ValueError(f"{names[1]}: expected {X.shape[0]} class indices (an int64 tensor, one per row of X), "
+                         f"got {getattr(Y, 'dtype', type(Y).__name__)} {tuple(getattr(Y, 'shape', ()))}")
+    if Y.device != X.device:
+        raise ValueError(f"{names[1]}: expected it on X's device {X.device}, got {Y.device}")
     low, high, finite = torch.stack([Y.min(), Y.max(), torch.isfinite(X).all()]).tolist()
-    if low < 0 or high >= model.n_classes:
-        raise ValueError(f"{names[1]}: class indices must lie in 0..{model.n_classes - 1}, got range "
-                         f"{low:.0f}..{high:.0f}")
     if not finite:
         raise ValueError(f"{names[0]}: contains NaN or infinite values")
+    if low < 0:
+        raise ValueError(f"{names[1]}: class indices must be non-negative, got range {low:.0f}..{high:.0f}")
+    return int(low), int(high)
+
+
+def check_fits(model, X, label_range, names):
+    """X's width and the label range (low, high) against `model`'s inputs and classes."""
+    if X.shape[1] != model.n_inputs:
+        raise ValueError(f"{names[0]}: expected (N, {model.n_inputs}) inputs (the model's input size), got "
+                         f"{tuple(X.shape)}")
+    if label_range[1] >= model.n_classes:
+        raise ValueError(f"{names[1]}: class indices must lie in 0..{model.n_classes - 1}, got range "
+                         f"{label_range[0]}..{label_range[1]}")
+
+
+def check_batch(model, X, Y, names=("X", "Y")):
+    """Validate inputs X (N, D) and class indices Y (N,) for `model` (check_tensors, check_fits), naming
+    them `names` in errors."""
+    check_fits(model, X, check_tensors(X, Y, names), names)
 
 
 def check_split(model, split, name="train"):
@@ -248,15 +253,11 @@ def check_split(model, split, name="train"):
     if not isinstance(split, Split):
         raise ValueError(f"{name}: expected a Split, got {type(split).__name__}")
     device, dtype = model_device_dtype(model)
-    if split.X.shape[1] != model.n_inputs:
-        raise ValueError(f"{name}.X: expected (N, {model.n_inputs}) inputs (the model's input size), got "
-                         f"{tuple(split.X.shape)}")
     if split.X.dtype != dtype or split.X.device != device:
         raise ValueError(f"{name}.X: expected {dtype} on {device} (the model's parameters), got {split.X.dtype} on "
                          f"{split.X.device}")
+    check_fits(model, split.X, split.label_range, (f"{name}.X", f"{name}.Y"))
     low, high = split.label_range
-    if high >= model.n_classes:
-        raise ValueError(f"{name}.Y: class indices must lie in 0..{model.n_classes - 1}, got range {low}..{high}")
     if name == "train" and low == high:
         raise ValueError(f"{name}.Y: a classifier needs at least two classes to train on, got only class {low}")
 
