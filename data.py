@@ -477,7 +477,7 @@ def check_writable_folder(folder, name):
         write_text(folder / ".write-test", "").unlink()
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
-    for leftover in folder.glob(f".*{TEMPORARY_MARKER}*"):
+    for leftover in folder.glob(".*"):
         if TEMPORARY.fullmatch(leftover.name):
             leftover.unlink()
 
