@@ -9,10 +9,13 @@
 Data: pixels scaled to [0, 1] and flattened to 784; a random 1/5 of the training set (fixed by
 --seed) is held out for validation. Every hyper-parameter (lambda, epoch, configuration) is chosen on
 that validation split; the test set is only ever reported. All data live on the chosen device for the
-whole run: a mini-batch is an index gather there, never a host-to-device copy. Every setting of every
-experiment is in Profile; figure titles and notes are built from it. The training runs and SVM fits
-go to worker processes, one per core, each run whole on one thread (Workers), and start as soon as
-their settings are known (prefetch): the experiments then collect them in the lab's order.
+whole run: a mini-batch is an index gather there, never a host-to-device copy.
+
+How the file reads: every setting is in Profile. Each experiment names the training runs it needs
+(a Run: train_mb's Settings plus the model) and, once they have finished, builds its rows and figures
+from them (EXPERIMENTS). Equal runs that two experiments ask for are trained once. Where they are
+trained is the last section's concern: in worker processes, one run each, started as soon as an
+experiment can name them, or here in this process.
 """
 
 import argparse
@@ -26,9 +29,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +42,7 @@ import torch
 import data
 from ksvm_wrap import fit_and_score
 from pt_deep import PTDeep, check_config, save_model
-from pt_logreg import Split, choose_device, evaluate, metrics, plot_histories, train_mb
+from pt_logreg import Settings, Split, choose_device, evaluate, metrics, plot_histories, train_mb
 
 # ---------------------------------------------------------------------------------------------------
 # Settings
@@ -60,8 +65,7 @@ class Profile:
     # depth_lambdas tried, validation accuracy picks λ and the epoch, then a refit on all training images.
     depth_configs: tuple = ((784, 10), (784, 100, 10), (784, 100, 100, 10), (784, 100, 100, 100, 10))
     depth_batch_size: int = 50
-    # The starting step, chosen on each data set's validation split: on MNIST 0.5 beat 0.2 (0.9765 vs
-    # 0.9741 for [784,100,10]); Fashion-MNIST's brighter images make 0.5 unstable (0.77 vs 0.86 after 3 epochs).
+    # The starting step of each data set, chosen on its validation split (README: "The depth recipe").
     depth_lr: dict = field(default_factory=lambda: {"mnist": 0.5, "fashion": 0.2})
     depth_lr_gamma: float = 0.93
     depth_lambdas: tuple = (0.0, 1e-4)
@@ -101,35 +105,37 @@ def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, see
     return full.subset(order[n_val:]), full.subset(order[:n_val]), test
 
 
-# ---------------------------------------------------------------------------------------------------
-# What the experiments share
-# ---------------------------------------------------------------------------------------------------
-
-
 @dataclass
-class Context:
-    """Everything the experiments share: data, settings, where results go, the workers and their runs."""
+class Splits:
+    """The data of one seed: the training part, the validation split and the test set, and the data set's
+    arrays as read. `key` holds make_splits' arguments after the arrays: a worker process that has the
+    arrays rebuilds the same Splits from it."""
 
-    dataset: str
-    profile: Profile
     train: Split
     val: Split
     test: Split
-    out: Path
-    seed: int
-    arrays: tuple = ()  # load_dataset's uint8 arrays, in file order (the SVMs' training images)
-    by_hand: bool = True  # train_mb's by_hand: SGD steps with the backward pass written out, where it applies
-    split_key: tuple | None = None  # make_splits' arguments after the arrays: how a worker rebuilds the Splits
-    workers: "Workers" = field(default_factory=lambda: Workers())  # (defined below, with the worker processes)
-    results: dict = field(default_factory=dict)
-    best_config: list = field(default_factory=lambda: [784, 100, 10])  # set by `depth`
-    recipes: dict = field(default_factory=dict)  # (config, batchnorm) -> select_and_refit's result
-    runs: dict = field(default_factory=dict)  # start's settings -> its Task, for reuse
+    arrays: tuple  # load_dataset's uint8 arrays, in file order
+    key: tuple  # (val_fraction, n_train, n_test, seed)
+
+    @classmethod
+    def make(cls, arrays, device, *key):
+        return cls(*make_splits(arrays, device, *key), arrays, key)
+
+    @property
+    def seed(self):
+        return self.key[-1]
 
     @cached_property
     def train_and_val(self):
         """Every training image: what a model is retrained on once validation has made its choices."""
         return Split.concat(self.train, self.val)
+
+    def svm_images(self):
+        """The SVMs' training images, X (N, 784) in [0, 1] and Y (N,) as NumPy arrays: every training image
+        of the profile, in file order (no hyper-parameter is tuned, so none is held out, and the seed plays
+        no part)."""
+        every = Split.from_numpy(*(a[:len(self.train) + len(self.val)] for a in self.arrays[:2]))
+        return every.X.numpy(), every.Y.numpy()
 
 
 def config_name(config):
@@ -145,105 +151,140 @@ def check_mnist_config(config):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Training and scoring, as every experiment does it
+# Runs: what an experiment asks to be trained
 # ---------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class Run(Settings):
+    """One training run: a fresh PTDeep(config, batchnorm) trained by train_mb with these Settings, on the
+    training part while watching the validation split, or with refit=True on every training image with
+    nothing left to watch. Runs that are equal but for their name are one run: it is trained once, and
+    both experiments that ask for it read its result."""
+
+    config: tuple
+    batchnorm: bool = False
+    refit: bool = False
+    name: str = field(default="", compare=False)  # what the progress lines call it
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "config", tuple(check_mnist_config(self.config)))
+
+    def fit(self, splits):
+        """Train the run on `splits`: (model, history)."""
+        model = PTDeep(self.config, batchnorm=self.batchnorm, seed=self.seed).to(splits.test.X.device)
+        train, val = (splits.train_and_val, None) if self.refit else (splits.train, splits.val)
+        desc = self.name + (" refit" if self.refit else "")
+        history = train_mb(model, train, self, val=val, test=splits.test, desc=desc, progress=not WORKER)
+        print(f"  trained {desc}: {history.seconds:.1f} s", flush=True)
+        return model, history
+
+
+@dataclass(frozen=True)
+class SVMRun:
+    """One SVC (ksvm_wrap.fit_and_score) on the first `images` of the SVMs' training images."""
+
+    kernel: str
+    gamma: str
+    images: int
+
+    def fit(self, splits):
+        """Fit and score the SVC: its result row."""
+        X, Y = (a[:self.images] for a in splits.svm_images())
+        return fit_and_score(self.kernel, self.gamma, X, Y, splits.test.X.cpu().numpy(), splits.test.Y.cpu().numpy())
+
+
+@dataclass
+class Context:
+    """What the experiments of one seed share: settings, data, where results go, and the Trainer that
+    holds every run they asked for."""
+
+    dataset: str
+    profile: Profile
+    splits: Splits
+    out: Path
+    names: tuple = ()  # the experiments this run makes, in the lab's order
+    by_hand: bool = True  # Settings.by_hand of every run: SGD steps by PTDeep.sgd_step
+    trainer: "Trainer" = None
+    results: dict = field(default_factory=dict)
+
+
+def sgd_run(ctx, config, name, **settings):
+    """A Run of `config` with the profile's SGD (its epochs, batch size and step); `settings` replace any
+    of them."""
+    p = ctx.profile
+    return Run(**{"epochs": p.epochs, "batch_size": p.batch_size, "lr": p.sgd_lr, **settings}, config=config,
+               name=name, by_hand=ctx.by_hand, seed=ctx.splits.seed)
+
+
 def model_row(name, model, ctx, history=None, train=None, **extra):
-    """One result row: train (ctx.train unless given) and test metrics of `model`, the training settings,
-    epochs and wall time."""
+    """One result row: train (the training part unless given) and test metrics of `model`, the run's
+    settings, epochs and wall time."""
     row = {"model": name}
-    for split_name, split in (("train", train or ctx.train), ("test", ctx.test)):
+    for split_name, split in (("train", train or ctx.splits.train), ("test", ctx.splits.test)):
         for key, value in metrics(model, split).items():
             row[f"{split_name}_{key}"] = value
     if history is not None:
+        training = {k: v for k, v in asdict(history.settings).items() if k != "name"}
         row.update(epochs=len(history.train_loss), final_train_loss=history.train_loss[-1],
-                   best_epoch=history.best_epoch, seconds=history.seconds, training=history.settings)
+                   best_epoch=history.best_epoch, seconds=history.seconds,
+                   training=training | {"steps_by_hand": history.steps_by_hand, "last_lr": history.lr[-1]})
     row.update(extra)
     return row
 
 
-def train_run(ctx, config, batchnorm, epochs, refit, desc, train_kwargs):
-    """A fresh PTDeep(config) trained by train_mb on ctx.train watching ctx.val, or with refit=True on every
-    training image (ctx.train_and_val) with nothing left to watch. Returns (model, history)."""
-    model = PTDeep(check_mnist_config(config), batchnorm=batchnorm, seed=ctx.seed).to(ctx.train.X.device)
-    train, val = (ctx.train_and_val, None) if refit else (ctx.train, ctx.val)
-    history = train_mb(model, train, epochs, val=val, test=ctx.test, seed=ctx.seed, desc=desc,
-                       progress=not WORKER, **train_kwargs)
-    print(f"  trained {desc}: {history.seconds:.1f} s", flush=True)
-    return model, history
+# ---------------------------------------------------------------------------------------------------
+# The depth recipe, shared by `depth` and `batchnorm`
+# ---------------------------------------------------------------------------------------------------
 
 
-def start(ctx, config, name, epochs=None, refit=False, batchnorm=False, rank=2, **train_kwargs):
-    """Hand train_run to ctx.workers (rank: see Workers), unless a run with the same settings was, and
-    return its Task (fit waits for it). epochs: the profile's by default; train_kwargs:
-    train_mb's, the profile's SGD lr and batch size by default."""
-    train_kwargs = {"batch_size": ctx.profile.batch_size, "lr": ctx.profile.sgd_lr, "by_hand": ctx.by_hand,
-                    **train_kwargs}
-    epochs = epochs or ctx.profile.epochs
-    key = (tuple(config), batchnorm, epochs, refit, tuple(sorted(train_kwargs.items())))
-    return submit_once(ctx, key, train_run, list(config), batchnorm, epochs, refit, f"{name} refit" if refit else name,
-                train_kwargs, rank=rank)
+@dataclass
+class Recipe:
+    """The depth recipe for one model, as far as its finished runs tell: the grid (one run per λ on the
+    training part), and once the grid has finished, the choice of λ and epoch and the refit."""
+
+    name: str
+    grid: list
+    chosen: Run | None = None  # the grid's run with the highest validation accuracy
+    history: object = None  # the chosen run's History
+    refit: Run | None = None  # the chosen run again, on every training image, for its best epoch
+
+    @property
+    def runs(self):
+        return self.grid + ([self.refit] if self.refit else [])
 
 
-def submit_once(ctx, key, fn, *args, rank=2):
-    """ctx.workers' Task for fn(ctx, *args), submitted once per key."""
-    if key not in ctx.runs:
-        ctx.runs[key] = ctx.workers.submit(fn, ctx, *args, rank=rank)
-    return ctx.runs[key]
-
-
-def fit(ctx, config, name, epochs=None, refit=False, **kwargs):
-    """start's run, trained: (model, history). A run with the same settings as an earlier one of this
-    Context returns that one's model and history (leave the model unchanged)."""
-    return ctx.workers.result(start(ctx, config, name, epochs, refit, **kwargs))
-
-
-def recipe_name(config, batchnorm):
-    return config_name(config) + (" + BN" if batchnorm else "")
-
-
-def recipe_runs(ctx, config, batchnorm=False, lr=None):
-    """The depth recipe's runs on the training part, one per λ of depth_lambdas: {λ: start's arguments}
-    (lr: the profile's starting step by default)."""
-    p, name = ctx.profile, recipe_name(config, batchnorm)
-    recipe = {"config": config, "lr": lr or p.depth_lr[ctx.dataset], "lr_gamma": p.depth_lr_gamma,
-              "batch_size": p.depth_batch_size, "batchnorm": batchnorm}
-    return {lam: dict(recipe, name=f"{name} λ={lam:g}", param_lambda=lam) for lam in p.depth_lambdas}
-
-
-def recipe_choice(ctx, config, batchnorm, lr, tried):
-    """The depth recipe's choice from the histories of its runs, tried = {λ: History}: (λ, its History,
-    start's arguments for the refit on all training images for the best validation epoch)."""
-    param_lambda, history = max(tried.items(), key=lambda item: max(item[1].val_accuracy))
-    epochs = int(np.argmax(history.val_accuracy)) + 1
-    return param_lambda, history, recipe_runs(ctx, config, batchnorm, lr)[param_lambda] | {
-        "name": recipe_name(config, batchnorm), "epochs": epochs, "refit": True}
-
-
-def select_and_refit(ctx, config, batchnorm=False):
+def recipe(ctx, config, batchnorm=False):
     """The depth recipe for one config: train with each λ of depth_lambdas on the training part, let
-    validation accuracy pick λ and the epoch, retrain on train + validation. A run that diverges starts
-    the recipe again with half the step (at most twice). Returns (model, history of the chosen λ, chosen
-    epoch, result row); a second call with the same arguments reuses the first's."""
-    key, p, name = (tuple(config), batchnorm), ctx.profile, recipe_name(config, batchnorm)
+    validation accuracy pick λ and the epoch, retrain on train + validation for that many epochs. A run
+    that diverges (FloatingPointError) starts the recipe again with half the step, at most twice."""
+    p, name = ctx.profile, config_name(config) + (" + BN" if batchnorm else "")
     lr = p.depth_lr[ctx.dataset]
-    while key not in ctx.recipes:
-        try:
-            tried = {lam: fit(ctx, **run)[1] for lam, run in recipe_runs(ctx, config, batchnorm, lr).items()}
-            param_lambda, history, refit = recipe_choice(ctx, config, batchnorm, lr, tried)
-            model, final = fit(ctx, **refit)
-        except FloatingPointError as error:
-            if lr < p.depth_lr[ctx.dataset] / 3:
-                raise
-            print(f"{error}\n{name}: the recipe again with half the step, {lr / 2:g}", flush=True)
-            lr /= 2
-            continue
-        row = model_row(name, model, ctx, final, train=ctx.train_and_val, param_lambda=param_lambda,
-                        val_accuracy=max(history.val_accuracy), val_accuracy_per_epoch=history.val_accuracy)
-        row["seconds"] = sum(h.seconds for h in tried.values()) + final.seconds
-        ctx.recipes[key] = model, history, refit["epochs"], row
-    return ctx.recipes[key]
+    while True:
+        grid = [sgd_run(ctx, config, f"{name} λ={lam:g}", batchnorm=batchnorm, lr=lr, lr_gamma=p.depth_lr_gamma,
+                        batch_size=p.depth_batch_size, param_lambda=lam) for lam in p.depth_lambdas]
+        found = Recipe(name, grid)
+        histories = [ctx.trainer.history(run) for run in grid]
+        if None not in histories:
+            found.history, found.chosen = max(zip(histories, grid, strict=True), key=lambda hr: max(hr[0].val_accuracy))
+            epochs = int(np.argmax(found.history.val_accuracy)) + 1
+            found.refit = replace(found.chosen, name=name, epochs=epochs, refit=True)
+        if lr < p.depth_lr[ctx.dataset] / 3 or not any(map(ctx.trainer.diverged, found.runs)):
+            return found
+        lr /= 2
+
+
+def recipe_row(ctx, found):
+    """A finished recipe's model (the refit) and its result row; raises what a run of it raised."""
+    for run in found.runs:
+        ctx.trainer.result(run)  # a divergence the recipe could not recover from
+    model, final = ctx.trainer.result(found.refit)
+    row = model_row(found.name, model, ctx, final, train=ctx.splits.train_and_val,
+                    param_lambda=found.chosen.param_lambda, val_accuracy=max(found.history.val_accuracy),
+                    val_accuracy_per_epoch=found.history.val_accuracy)
+    row["seconds"] = sum(ctx.trainer.history(run).seconds for run in found.grid) + final.seconds
+    return model, row
 
 
 def recipe_note(ctx):
@@ -255,29 +296,46 @@ def recipe_note(ctx):
             "starts the recipe again with half the step (the row's training.lr says which step it took).")
 
 
+def best_config(ctx):
+    """The config that early_stop, minibatch, adam and adam_decay train: depth's best on validation (the
+    config whose recipe reached the highest validation accuracy), or [784,100,10] when depth is not run.
+    None while depth's grids train."""
+    if "depth" not in ctx.names:
+        return (784, 100, 10)
+    recipes = [recipe(ctx, config) for config in ctx.profile.depth_configs]
+    if any(found.chosen is None for found in recipes):
+        return None
+    return max(recipes, key=lambda found: max(found.history.val_accuracy)).chosen.config
+
+
+def on_best_config(ctx, runs):
+    """The runs runs(config) on best_config; while it is not known yet, the runs that decide it."""
+    config = best_config(ctx)
+    return depth_runs(ctx) if config is None else runs(config)
+
+
 def chosen_lambda(rows):
     return max(rows, key=lambda r: r["val_accuracy"])["param_lambda"]
 
 
 # ---------------------------------------------------------------------------------------------------
-# The ten experiments, in the lab's order
+# The ten experiments, in the lab's order: the runs each needs, and its report once they have finished
 # ---------------------------------------------------------------------------------------------------
 
 
 def weights_runs(ctx):
     p = ctx.profile
-    return {lam: {"config": [784, 10], "name": f"[784,10] λ={lam:g}", "epochs": p.weights_epochs, "param_lambda": lam}
-            for lam in p.lambdas}
+    return [sgd_run(ctx, (784, 10), f"[784,10] λ={lam:g}", epochs=p.weights_epochs, param_lambda=lam)
+            for lam in p.lambdas]
 
 
-def exp_weights(ctx):
+def weights_report(ctx):
     """1. [784,10]: the weight image of each digit, for several param_lambda."""
-    p = ctx.profile
-    rows, models = [], {}
-    for param_lambda, run in weights_runs(ctx).items():
-        model, history = fit(ctx, **run)
-        models[param_lambda] = model
-        rows.append(model_row(run["name"], model, ctx, history, param_lambda=param_lambda,
+    p, rows, models = ctx.profile, [], {}
+    for run in weights_runs(ctx):
+        model, history = ctx.trainer.result(run)
+        models[run.param_lambda] = model
+        rows.append(model_row(run.name, model, ctx, history, param_lambda=run.param_lambda,
                               val_accuracy=history.val_accuracy[-1]))
     return {"rows": rows, "figures": [plot_weights(ctx, models, "weights.png")],
             "note": f"SGD lr {p.sgd_lr:g}, batch {p.batch_size}, {p.weights_epochs} epochs. λ chosen on validation: "
@@ -285,38 +343,40 @@ def exp_weights(ctx):
                     "of pixels that are almost always 0 hardly move."}
 
 
-def exp_depth(ctx):
+def depth_runs(ctx):
+    return [run for config in ctx.profile.depth_configs for run in recipe(ctx, config).runs]
+
+
+def depth_report(ctx):
     """2. Four depths with SGD: loss per epoch, train/test metrics, the best model's hardest images."""
     rows, histories, models = [], {}, {}
     for config in ctx.profile.depth_configs:
-        model, history, epoch, row = select_and_refit(ctx, config)
-        histories[f"{row['model']} λ={row['param_lambda']:g}"] = history, epoch
-        models[row["model"]] = model
+        found = recipe(ctx, config)
+        models[found.chosen.config], row = recipe_row(ctx, found)
+        histories[f"{found.name} λ={found.chosen.param_lambda:g}"] = found.history, found.refit.epochs
         rows.append(row)
-    best = max(rows, key=lambda r: r["val_accuracy"])
-    model = models[best["model"]]
-    ctx.best_config = list(model.config)
-    _, _, Y, per_sample = evaluate(model, ctx.test)
+    model = models[best_config(ctx)]
+    _, _, Y, per_sample = evaluate(model, ctx.splits.test)
     save_model(model, ctx.out / "best_depth.pt")
     figures = [history_figure(ctx, histories, "depth_losses.png", "the depth recipe (train on 4/5, validate on 1/5)"),
                plot_worst(ctx, Y, per_sample, "depth_worst.png"), confusion_figure(ctx, Y)]
     return {"rows": rows, "figures": figures, "saved_model": "best_depth.pt",
-            "note": f"{recipe_note(ctx)} Best on validation: {best['model']} (saved as best_depth.pt)."}
+            "note": f"{recipe_note(ctx)} Best on validation: {config_name(model.config)} (saved as best_depth.pt)."}
 
 
 def regularization_runs(ctx):
-    p = ctx.profile
-    return {lam: {"config": p.deep_config, "name": f"{config_name(p.deep_config)} λ={lam:g}", "param_lambda": lam}
-            for lam in p.deep_lambdas}
+    config = ctx.profile.deep_config
+    return [sgd_run(ctx, config, f"{config_name(config)} λ={lam:g}", param_lambda=lam)
+            for lam in ctx.profile.deep_lambdas]
 
 
-def exp_regularization(ctx):
+def regularization_report(ctx):
     """3. param_lambda's effect on train and test performance of a deep model."""
     p, rows, histories = ctx.profile, [], {}
-    for param_lambda, run in regularization_runs(ctx).items():
-        model, history = fit(ctx, **run)
-        histories[run["name"]] = history
-        rows.append(model_row(run["name"], model, ctx, history, param_lambda=param_lambda,
+    for run in regularization_runs(ctx):
+        model, history = ctx.trainer.result(run)
+        histories[run.name] = history
+        rows.append(model_row(run.name, model, ctx, history, param_lambda=run.param_lambda,
                               val_accuracy=history.val_accuracy[-1]))
     title = f"{config_name(p.deep_config)}, SGD lr {p.sgd_lr:g}, batch {p.batch_size}"
     return {"rows": rows, "figures": [history_figure(ctx, histories, "regularization_losses.png", title)],
@@ -324,16 +384,18 @@ def exp_regularization(ctx):
                     "and test accuracy by lowering both."}
 
 
-def early_stop_run(ctx):
-    return {"config": ctx.best_config, "name": "early stop", "param_lambda": ctx.profile.param_lambda}
+def early_stop_runs(ctx):  # minibatch's batch-100 run: its best epoch is restored here
+    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, "early stop",
+                                                       param_lambda=ctx.profile.param_lambda)])
 
 
-def exp_early_stop(ctx):
+def early_stop_report(ctx):
     """4. Early stopping on the validation split: the best epoch's parameters, restored."""
-    name = config_name(ctx.best_config)
-    _, history = fit(ctx, **early_stop_run(ctx))  # minibatch's batch-100 run
-    model = PTDeep(ctx.best_config, seed=ctx.seed).to(ctx.train.X.device)
+    run, = early_stop_runs(ctx)
+    _, history = ctx.trainer.result(run)
+    model = PTDeep(run.config, seed=run.seed).to(ctx.splits.test.X.device)
     model.load_state_dict(history.best_state)
+    name = config_name(run.config)
     return {"rows": [model_row(f"{name} best epoch", model, ctx, history, restored_epoch=history.best_epoch)],
             "figures": [history_figure(ctx, {f"{name} (best epoch {history.best_epoch})": history},
                                        "early_stop_losses.png", "early stopping on validation loss")],
@@ -342,90 +404,77 @@ def exp_early_stop(ctx):
 
 
 def minibatch_runs(ctx):
-    p = ctx.profile
-    return {b: {"config": ctx.best_config, "name": f"batch {b}", "param_lambda": p.param_lambda, "batch_size": b}
-            for b in sorted({min(b, len(ctx.train)) for b in p.batch_sizes}, reverse=True)}
+    sizes = sorted({min(b, len(ctx.splits.train)) for b in ctx.profile.batch_sizes}, reverse=True)
+    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, f"batch {b}", batch_size=b,
+                                                       param_lambda=ctx.profile.param_lambda) for b in sizes])
 
 
-def exp_minibatch(ctx):
+def minibatch_report(ctx):
     """5. train_mb with several batch sizes (N = full batch gradient descent) for the same epochs."""
     p, rows, histories = ctx.profile, [], {}
-    for batch_size, run in minibatch_runs(ctx).items():
-        name = run["name"]
-        model, history = fit(ctx, **run)
-        histories[name] = history
-        steps = len(history.train_loss) * math.ceil(len(ctx.train) / batch_size)
-        rows.append(model_row(f"{config_name(ctx.best_config)} {name}", model, ctx, history, steps=steps))
-    title = f"{config_name(ctx.best_config)}, SGD lr {p.sgd_lr:g}, {p.epochs} epochs each"
+    for run in minibatch_runs(ctx):
+        model, history = ctx.trainer.result(run)
+        histories[run.name] = history
+        steps = len(history.train_loss) * math.ceil(len(ctx.splits.train) / run.batch_size)
+        rows.append(model_row(f"{config_name(run.config)} {run.name}", model, ctx, history, steps=steps))
+    title = f"{config_name(run.config)}, SGD lr {p.sgd_lr:g}, {p.epochs} epochs each"
     return {"rows": rows, "figures": [history_figure(ctx, histories, "minibatch_losses.png", title)],
             "note": "Same epochs, so the same number of gradient evaluations per sample: smaller batches take "
                     "many more (noisier) steps and get much further; full-batch descent barely starts."}
 
 
-def adam_run(ctx, decay=False):
+def adam_runs(ctx, lr_gamma=None):
     p = ctx.profile
-    return {"config": ctx.best_config, "name": "adam+decay" if decay else "adam", "optimizer": "adam", "lr": p.adam_lr,
-            "param_lambda": p.param_lambda, **({"lr_gamma": p.adam_lr_gamma} if decay else {})}
+    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, "adam" if lr_gamma is None else "adam+decay",
+                                                       optimizer="adam", lr=p.adam_lr, lr_gamma=lr_gamma,
+                                                       param_lambda=p.param_lambda)])
 
 
-def exp_adam(ctx):
+def adam_report(ctx):
     """6. Adam with the lab's fixed learning rate."""
-    p = ctx.profile
-    model, history = fit(ctx, **adam_run(ctx))
-    return {"rows": [model_row(f"{config_name(ctx.best_config)} Adam {p.adam_lr:g}", model, ctx, history)],
+    p, (run,) = ctx.profile, adam_runs(ctx)
+    model, history = ctx.trainer.result(run)
+    return {"rows": [model_row(f"{config_name(run.config)} Adam {p.adam_lr:g}", model, ctx, history)],
             "figures": [history_figure(ctx, {f"Adam lr {p.adam_lr:g}": history}, "adam_losses.png", "Adam")]}
 
 
-def exp_adam_decay(ctx):
+def adam_decay_runs(ctx):
+    return adam_runs(ctx, ctx.profile.adam_lr_gamma)
+
+
+def adam_decay_report(ctx):
     """7. Adam with ExponentialLR, stepped once per epoch."""
-    p = ctx.profile
-    model, history = fit(ctx, **adam_run(ctx, decay=True))
+    p, (run,) = ctx.profile, adam_decay_runs(ctx)
+    model, history = ctx.trainer.result(run)
     label = f"Adam {p.adam_lr:g} + ExponentialLR(gamma={p.adam_lr_gamma:g})"
-    return {"rows": [model_row(f"{config_name(ctx.best_config)} {label}", model, ctx, history)],
+    return {"rows": [model_row(f"{config_name(run.config)} {label}", model, ctx, history)],
             "figures": [history_figure(ctx, {label: history}, "adam_decay_losses.png",
                                        f"Adam, lr {p.adam_lr:g} · {p.adam_lr_gamma:g}^epoch")],
             "note": f"After {p.epochs} epochs the rate is still {p.adam_lr_gamma ** p.epochs:.4f} of its start: "
                     f"with gamma = {p.adam_lr_gamma:g} stepped per epoch the schedule changes almost nothing."}
 
 
-def exp_untrained(ctx):
+def untrained_report(ctx):
     """8. The loss of randomly initialized models on the test set, against ln 10."""
-    rows = [model_row(config_name(c), PTDeep(c, seed=ctx.seed).to(ctx.test.X.device), ctx, ln_C=math.log(10))
-            for c in ctx.profile.depth_configs]
+    rows = [model_row(config_name(c), PTDeep(c, seed=ctx.splits.seed).to(ctx.splits.test.X.device), ctx,
+                      ln_C=math.log(10)) for c in ctx.profile.depth_configs]
     return {"rows": rows,
             "note": "About ln 10 = 2.303: PTDeep starts as nn.Linear does, weights and biases drawn from "
                     "U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (variance 1/(3 fan_in)), so the untrained scores are small, "
                     "the softmax nearly uniform and -log(1/10) = ln 10 per sample."}
 
 
-def svm_images(ctx):
-    """The SVMs' training images, X (N, 784) in [0, 1] and Y (N,) as NumPy arrays: every training image
-    of the profile, in file order (no hyper-parameter is tuned, so none is held out, and the seed plays
-    no part)."""
-    n_train = len(ctx.train) + len(ctx.val)
-    every = Split.from_numpy(ctx.arrays[0][:n_train], ctx.arrays[1][:n_train])
-    return every.X.numpy(), every.Y.numpy()
-
-
-def svm_run(ctx, kernel, gamma, size):
-    """ksvm_wrap.fit_and_score on the first `size` of svm_images, scored on ctx.test: the result row."""
-    X, Y = (a[:size] for a in svm_images(ctx))
-    return fit_and_score(kernel, gamma, X, Y, ctx.test.X.cpu().numpy(), ctx.test.Y.cpu().numpy())
-
-
-def svm_tasks(ctx):
-    """The three SVMs' Tasks: linear and RBF 'scale' on svm_train images (long: rank 1), RBF 'auto' on
-    svm_subset (rank 3)."""
-    p, n = ctx.profile, len(ctx.train) + len(ctx.val)
+def svm_runs(ctx):
+    """Linear and RBF 'scale' on svm_train images, RBF 'auto' on svm_subset."""
+    p, n = ctx.profile, len(ctx.splits.train) + len(ctx.splits.val)
     n = n if p.svm_train is None else min(p.svm_train, n)
-    ranks = {("linear", "scale", n): 1, ("rbf", "scale", n): 1, ("rbf", "auto", min(p.svm_subset, n)): 3}
-    return [submit_once(ctx, ("svm", *run), svm_run, *run, rank=rank) for run, rank in ranks.items()]
+    return [SVMRun("linear", "scale", n), SVMRun("rbf", "scale", n), SVMRun("rbf", "auto", min(p.svm_subset, n))]
 
 
-def exp_svm(ctx):
+def svm_report(ctx):
     """9. Linear and RBF SVC (one-vs-one, gamma='scale') on the training set; gamma='auto' on a subset."""
-    rows = [ctx.workers.result(t) for t in svm_tasks(ctx)]
-    X, _ = svm_images(ctx)
+    rows = [ctx.trainer.result(run) for run in svm_runs(ctx)]
+    X, _ = ctx.splits.svm_images()
     return {"rows": rows,
             "note": f"Fitted with {rows[0]['training']['engine']}, on the training images in file order. Train "
                     "accuracy of the SVMs is measured on (at most) their first 2000 training images. gamma='auto' "
@@ -433,12 +482,17 @@ def exp_svm(ctx):
                     f"{X[:rows[0]['training']['images']].var():.3f}): too wide a kernel for digits."}
 
 
-def exp_batchnorm(ctx):
+def batchnorm_runs(ctx):
+    return [run for batchnorm in (False, True) for run in recipe(ctx, ctx.profile.deep_config, batchnorm).runs]
+
+
+def batchnorm_report(ctx):
     """10. Our batch normalization against the plain model, same config and training."""
     rows, histories = [], {}
     for batchnorm in (False, True):
-        model, history, epoch, row = select_and_refit(ctx, ctx.profile.deep_config, batchnorm)
-        histories[f"{row['model']} λ={row['param_lambda']:g}"] = history, epoch
+        found = recipe(ctx, ctx.profile.deep_config, batchnorm)
+        model, row = recipe_row(ctx, found)
+        histories[f"{found.name} λ={found.chosen.param_lambda:g}"] = found.history, found.refit.epochs
         rows.append(row)
     save_model(model, ctx.out / "best_batchnorm.pt")
     title = "plain vs batch norm, the depth recipe"
@@ -449,52 +503,34 @@ def exp_batchnorm(ctx):
                     "averages, so a test image's prediction does not depend on its batch."}
 
 
-SEED_INDEPENDENT = {"svm"}  # run once in a repeat over seeds: nothing in them depends on the seed
+@dataclass(frozen=True)
+class Experiment:
+    runs: Callable  # ctx -> the runs it needs, as far as finished runs tell (asked again as runs finish)
+    report: Callable  # ctx -> {"rows", "figures", "note", ...}, once every run it needs has finished
+
+    @property
+    def title(self):
+        return self.report.__doc__.splitlines()[0]
+
+
 EXPERIMENTS = {
-    "weights": exp_weights,
-    "depth": exp_depth,
-    "regularization": exp_regularization,
-    "early_stop": exp_early_stop,
-    "minibatch": exp_minibatch,
-    "adam": exp_adam,
-    "adam_decay": exp_adam_decay,
-    "untrained": exp_untrained,
-    "svm": exp_svm,
-    "batchnorm": exp_batchnorm,
+    "weights": Experiment(weights_runs, weights_report),
+    "depth": Experiment(depth_runs, depth_report),
+    "regularization": Experiment(regularization_runs, regularization_report),
+    "early_stop": Experiment(early_stop_runs, early_stop_report),
+    "minibatch": Experiment(minibatch_runs, minibatch_report),
+    "adam": Experiment(adam_runs, adam_report),
+    "adam_decay": Experiment(adam_decay_runs, adam_decay_report),
+    "untrained": Experiment(lambda ctx: [], untrained_report),
+    "svm": Experiment(svm_runs, svm_report),
+    "batchnorm": Experiment(batchnorm_runs, batchnorm_report),
 }
+SEED_INDEPENDENT = {"svm"}  # run once in a repeat over seeds: nothing in them depends on the seed
 
 
-def prefetch(ctx, names):
-    """Start every run of the experiments `names` whose settings are known, so that the workers need
-    not wait for the experiments, ranked (Workers) so that the work ends on both cores at once: first
-    the short `weights` runs (the first experiment reports at once), then the two long SVM fits, the
-    grids of the depth recipe and what their results make possible (a refit once its grid is done;
-    once depth's grids are, ctx.best_config and its runs, the longest first), and last the short runs
-    that need nothing, to fill the gaps at the end. run_seed calls this before every experiment and
-    whenever a run finishes."""
-    p = ctx.profile
-    for run in weights_runs(ctx).values() if "weights" in names else ():
-        start(ctx, rank=0, **run)
-    if "svm" in names:
-        svm_tasks(ctx)
-    recipes = [(c, False) for c in reversed(p.depth_configs) if "depth" in names]
-    recipes += [(p.deep_config, bn) for bn in (True, False) if "batchnorm" in names]
-    grids = {recipe: {lam: start(ctx, **run) for lam, run in recipe_runs(ctx, *recipe).items()} for recipe in recipes}
-    for run in regularization_runs(ctx).values() if "regularization" in names else ():
-        start(ctx, rank=3, **run)
-    done = {recipe: {lam: t.result()[1] for lam, t in grid.items()} for recipe, grid in grids.items()
-            if all(t.done() and t.exception() is None for t in grid.values())}
-    for (config, batchnorm), tried in done.items():
-        start(ctx, **recipe_choice(ctx, config, batchnorm, None, tried)[2])
-    if "depth" in names and "depth" not in ctx.results:
-        if not all((c, False) in done for c in p.depth_configs):
-            return
-        chosen = {c: recipe_choice(ctx, c, False, None, done[c, False])[1] for c in p.depth_configs}
-        ctx.best_config = list(max(chosen, key=lambda c: max(chosen[c].val_accuracy)))  # as exp_depth chooses
-    for run in [*(run for _, run in sorted(minibatch_runs(ctx).items()) if "minibatch" in names),  # batch 10 first
-                *(adam_run(ctx, decay) for decay in (False, True) if ("adam_decay" if decay else "adam") in names),
-                *((early_stop_run(ctx),) if "early_stop" in names else ())]:
-        start(ctx, **run)
+def declared_runs(ctx):
+    """Every run that the experiments of ctx can name now, in the lab's order."""
+    return [run for name in ctx.names for run in EXPERIMENTS[name].runs(ctx)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -513,11 +549,11 @@ def history_figure(ctx, histories, name, title):
 
 
 def confusion_figure(ctx, Y):
-    """The test confusion matrix of the predictions Y on ctx.test."""
+    """The test confusion matrix of the predictions Y on the test split."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4.5))
-    data.graph_confusion(data.confusion_matrix(Y.cpu().numpy(), ctx.test.Y.cpu().numpy(), C=10), ax)
+    data.graph_confusion(data.confusion_matrix(Y.cpu().numpy(), ctx.splits.test.Y.cpu().numpy(), C=10), ax)
     ax.set_title("best model: test confusion matrix")
     return figure(ctx, "depth_confusion.png", fig)
 
@@ -534,10 +570,10 @@ def plot_weights(ctx, models, name):
 
 def plot_worst(ctx, Y, per_sample, name):
     """The test images that contribute most to the loss, with true and predicted labels (Y and per_sample:
-    evaluate's predictions and per-sample losses on ctx.test)."""
+    evaluate's predictions and per-sample losses on the test split)."""
     worst = torch.argsort(per_sample, descending=True)[:20].cpu().numpy()
-    fig = data.graph_images(ctx.test.X[worst].cpu().numpy().reshape(-1, 28, 28),
-                            [f"true {ctx.test.Y[i].item()} pred {Y[i].item()}\nloss {per_sample[i].item():.1f}"
+    fig = data.graph_images(ctx.splits.test.X[worst].cpu().numpy().reshape(-1, 28, 28),
+                            [f"true {ctx.splits.test.Y[i].item()} pred {Y[i].item()}\nloss {per_sample[i].item():.1f}"
                              for i in worst])
     fig.suptitle("test images with the highest loss")
     return figure(ctx, name, fig)
@@ -550,24 +586,43 @@ COLUMNS = [("param_lambda", "λ"), ("train_accuracy", "train acc"), ("test_accur
            ("seconds", "wall s")]
 
 
+COLUMNS = [("param_lambda", "λ"), ("train_accuracy", "train acc"), ("test_accuracy", "test acc"),
+           ("test_precision", "test P (macro)"), ("test_recall", "test R (macro)"), ("test_loss", "test loss"),
+           ("final_train_loss", "final train loss"), ("epochs", "epochs"), ("best_epoch", "best epoch"),
+           ("support_vectors", "support vectors"), ("fit_seconds", "fit s"), ("predict_seconds", "predict s"),
+           ("seconds", "wall s")]
+
+
+def results_table(rows, columns, cell):
+    """A Markdown table of result rows: the model, then each column (key, label) that some row has, its
+    cells written by cell(key, value) (empty where a row lacks the key)."""
+    columns = [(key, label) for key, label in columns if any(key in r for r in rows)]
+    return data.markdown_table(["model"] + [label for _, label in columns],
+                               [[r["model"]] + [cell(key, r[key]) if key in r else "" for key, _ in columns]
+                                for r in rows])
+
+
+def render(title, description, sections):
+    """A Markdown report: a title, a description, then per section (heading, table, lines after it)."""
+    lines = [f"# MNIST shootout: {title}", "", description, ""]
+    for heading, table, after in sections:
+        lines += [f"## {heading}", "", table, "", *after]
+    return "\n".join(lines)
+
+
 def render_report(results):
     """Markdown: a section per experiment, a table of its rows and its figures."""
     meta = results["meta"]
-    lines = [f"# MNIST shootout: {meta['dataset']}", "",
-             f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, {meta.get('workers', 1)} "
-             f"worker(s) of {meta['threads']} CPU thread(s); train/validation/test = {meta['sizes']}; SGD steps "
-             f"{'by hand (PTDeep.sgd_step)' if meta['sgd_steps_by_hand'] else 'through autograd'}.", ""]
+    description = (f"Profile {meta['profile']}, seed {meta['seed']}, device {meta['device']}, {meta.get('workers', 1)} "
+                   f"worker(s) of {meta['threads']} CPU thread(s); train/validation/test = {meta['sizes']}; SGD steps "
+                   f"{'by hand (PTDeep.sgd_step)' if meta['sgd_steps_by_hand'] else 'through autograd'}.")
+    sections = []
     for name, result in results["experiments"].items():
-        rows = result.get("rows", [])
-        columns = [(key, label) for key, label in COLUMNS if any(key in r for r in rows)]
-        lines += [f"## {result['title']}", "", data.markdown_table(
-            ["model"] + [label for _, label in columns],
-            [[r["model"]] + [data.format_cell(r.get(key)) for key, _ in columns] for r in rows]), ""]
-        if result.get("note"):
-            lines += [result["note"], ""]
-        lines += [f"![{figure_name}]({figure_name})" for figure_name in result.get("figures", [])]
-        lines += [f"({name}: {result['seconds']:.1f} s)", ""]
-    return "\n".join(lines)
+        after = [result["note"], ""] if result.get("note") else []
+        after += [f"![{figure}]({figure})" for figure in result.get("figures", [])]
+        table = results_table(result.get("rows", []), COLUMNS, lambda key, value: data.format_cell(value))
+        sections.append((result["title"], table, after + [f"({name}: {result['seconds']:.1f} s)", ""]))
+    return render(meta["dataset"], description, sections)
 
 
 def same_run(results, meta):
@@ -663,21 +718,16 @@ def format_spread(key, s):
 def render_aggregate(results):
     """Markdown: per experiment, mean ± std (min–max) over the seeds of every SPREAD figure."""
     meta = results["meta"]
-    lines = [f"# MNIST shootout: {meta['dataset']}, {len(meta['seeds'])} seeds", "",
-             f"Profile {meta['profile']}, seeds {meta['seeds']}, device {meta['device']}; mean ± sample std "
-             "(min–max) over the seeds. Each seed's own report is in seed-<seed>/.", "", "![spread](spread.png)", ""]
-    for result in results["experiments"].values():
-        rows = result["rows"]
-        columns = [key for key in SPREAD if any(key in r for r in rows)]
-        once = " (does not depend on the seed: run once)" if result["seed_independent"] else ""
-        cells = [[r["model"], r["seeds"]] + [format_spread(key, r[key]) if key in r else "" for key in columns]
-                 for r in rows]
-        lines += [f"## {result['title']}{once}", "",
-                  data.markdown_table(["model", "seeds"] + [SPREAD[key][0] for key in columns], cells), ""]
-    return "\n".join(lines)
+    columns = [("seeds", "seeds")] + [(key, label) for key, (label, _) in SPREAD.items()]
+    description = (f"Profile {meta['profile']}, seeds {meta['seeds']}, device {meta['device']}; mean ± sample std "
+                   "(min–max) over the seeds. Each seed's own report is in seed-<seed>/.\n\n![spread](spread.png)")
+    sections = [(result["title"] + (" (does not depend on the seed: run once)" if result["seed_independent"] else ""),
+                 results_table(result["rows"], columns, lambda key, s: s if key == "seeds" else format_spread(key, s)),
+                 []) for result in results["experiments"].values()]
+    return render(f"{meta['dataset']}, {len(meta['seeds'])} seeds", description, sections)
 
 
-def run_repeats(args, profile, device, arrays, out, workers):
+def run_repeats(args, profile, device, arrays, out, pool):
     """The experiments once per seed of args.seeds, each in out/seed-<seed>/ (a seed whose results there
     are complete is not run again; SEED_INDEPENDENT ones run with the first seed only), then their
     aggregate in out/results.json, report.md and spread.png. Returns the aggregate results."""
@@ -690,7 +740,7 @@ def run_repeats(args, profile, device, arrays, out, workers):
             print(f"== seed {seed}: complete in {folder}, not run again")
         else:
             data.check_writable_folder(folder, "--out")
-            previous = run_seed(args, profile, device, arrays, seed, folder, names, workers)
+            previous = run_seed(args, profile, device, arrays, seed, folder, names, pool)
         per_seed[seed] = previous
     meta = run_meta(args, profile, device, None) | {"seeds": args.seeds}
     results = {"meta": meta, "per_seed": {seed: f"seed-{seed}/results.json" for seed in args.seeds},
@@ -701,116 +751,6 @@ def run_repeats(args, profile, device, arrays, out, workers):
     data.write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
     data.write_text(out / "report.md", render_aggregate(results))
     return results
-
-
-# ---------------------------------------------------------------------------------------------------
-# Where the runs go: worker processes, one run at a time each
-# ---------------------------------------------------------------------------------------------------
-
-
-class Task(Future):
-    """A piece of work for Workers, fn(ctx, *args): a Future of its value, queued by rank."""
-
-    def __init__(self, fn, args, rank):
-        super().__init__()
-        self.fn, self.args, self.rank = fn, args, rank
-
-
-class Workers:
-    """Where the training runs and SVM fits go: tasks fn(ctx, *args), each run whole by one of `n`
-    worker processes with `threads` torch threads (a run on one thread does not wait for the other
-    cores, so n runs at a time use n cores fully), or for n = 1 in this process when its result is
-    asked for. A free worker takes the queued task of the lowest rank, the first submitted among equals.
-    A worker rebuilds the Splits from the data set's arrays (sent once) and ctx.split_key; it ends
-    when this process ends, however that happens. While result() waits it calls refill() (when set)
-    after every finished task: a chance to submit what that task made possible."""
-
-    def __init__(self, n=1, threads=1, arrays=None, device="cpu"):
-        self.n, self.queue, self.running, self.pool, self.refill = n, [], {}, None, None
-        if n > 1:  # spawn: fresh interpreters, no fork of a process that runs threads
-            shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
-            self.pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"), initializer=start_worker,
-                                            initargs=(shared, str(device), threads))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, *exc):
-        if self.pool is None:
-            return
-        if kind is not None:  # interrupted or failed: end the runs in progress now, not when they are done
-            for process in self.pool._processes.values():  # (Python 3.14 has pool.terminate_workers())
-                process.terminate()
-        self.pool.shutdown(cancel_futures=True)
-
-    def submit(self, fn, ctx, *args, rank=2):
-        """Queue fn(ctx, *args) behind the tasks of its rank and below; returns its Task."""
-        task = Task(fn, (ctx,) + args, (rank, time.perf_counter()))
-        self.queue.append(task)
-        self.dispatch()
-        return task
-
-    def dispatch(self):
-        """Collect finished tasks and hand queued ones to free workers; returns whether any finished."""
-        finished = [f for f in self.running if f.done()]
-        for future in finished:
-            task = self.running.pop(future)
-            try:
-                task.set_result(torch.load(io.BytesIO(future.result()), weights_only=False))  # our worker's bytes
-            except Exception as error:  # what the task raised (FloatingPointError, ...), raised again by result
-                task.set_exception(error)
-        while self.pool is not None and self.queue and len(self.running) < self.n:
-            task = min(self.queue, key=lambda t: t.rank)
-            self.queue.remove(task)
-            ctx, *args = task.args
-            self.running[self.pool.submit(run_in_worker, task.fn, ctx.split_key, *args)] = task
-        return bool(finished)
-
-    def result(self, task):
-        """The value of fn(ctx, *args), waiting for it if need be; raises what the task raised."""
-        if task in self.queue and self.pool is None:
-            self.queue.remove(task)
-            try:
-                task.set_result(task.fn(*task.args))
-            except Exception as error:
-                task.set_exception(error)
-        while not task.done():
-            if self.dispatch() and self.refill:
-                self.refill()
-            if not task.done():
-                wait(self.running, return_when=FIRST_COMPLETED)
-        return task.result()
-
-
-WORKER = {}  # in a worker process: the data set's arrays and device, the Context last built from them
-
-
-def start_worker(arrays, device, threads):
-    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
-    parent = multiprocessing.parent_process()
-    if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent.pid:  # the parent ended before that
-        os._exit(1)
-    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
-    torch.set_num_threads(threads)
-    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
-
-
-def run_in_worker(fn, split_key, *args):
-    """fn(ctx, *args) in a worker, its value serialized by torch.save (tensors travel as bytes)."""
-    if WORKER.get("split_key") != split_key:
-        train, val, test = make_splits(WORKER["arrays"], WORKER["device"], *split_key)
-        WORKER.update(split_key=split_key, ctx=Context(None, None, train, val, test, None, split_key[-1],
-                                                       WORKER["arrays"], split_key=split_key))
-    buffer = io.BytesIO()
-    torch.save(fn(WORKER["ctx"], *args), buffer)
-    return buffer.getvalue()
-
-
-def usable_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -827,7 +767,7 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="experiments: " + ", ".join(EXPERIMENTS))
     parser.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
-                        help="experiments to run, in any order (default: all ten)")
+                        help="experiments to run, named in any order, run in the lab's (default: all ten)")
     parser.add_argument("--dataset", default="mnist", help="mnist or fashion (default: mnist)")
     parser.add_argument("--data-root", type=Path, default=None,
                         help="folder holding MNIST/raw/ or FashionMNIST/raw/ (default: $MNIST_ROOT, else a "
@@ -861,7 +801,7 @@ def parse_args(argv=None):
     unknown = [e for e in args.experiments if e not in EXPERIMENTS]
     if unknown:
         parser.error(f"unknown experiment {', '.join(map(repr, unknown))}; choose from {', '.join(EXPERIMENTS)}")
-    args.experiments = args.experiments or list(EXPERIMENTS)
+    args.experiments = [name for name in EXPERIMENTS if name in args.experiments or not args.experiments]  # lab's order
     args.data_sha256 = None  # main sets it once the data are read
     if args.dataset not in data.DATASETS:
         parser.error(f"--dataset: expected one of {', '.join(data.DATASETS)}, got {args.dataset!r}")
@@ -913,30 +853,29 @@ def run_meta(args, profile, device, seed):
             "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile)}
 
 
-def run_seed(args, profile, device, arrays, seed, out, names, workers):
-    """Run the experiments `names` with one seed, their runs on `workers`; results.json and report.md in
-    `out`. Returns results."""
-    split_key = (args.val_fraction, profile.n_train, profile.n_test, seed)
-    train, val, test = make_splits(arrays, device, *split_key)
-    ctx = Context(args.dataset, profile, train, val, test, out, seed, arrays, by_hand=not args.autograd,
-                  split_key=split_key, workers=workers)
-    meta = run_meta(args, profile, device, seed) | {"sizes": f"{len(train)}/{len(val)}/{len(test)}"}
+def run_seed(args, profile, device, arrays, seed, out, names, pool):
+    """Run the experiments `names` with one seed, their runs in `pool` (None: here); results.json and
+    report.md in `out`. Returns results."""
+    splits = Splits.make(arrays, device, args.val_fraction, profile.n_train, profile.n_test, seed)
+    for name in ("batch_size", "depth_batch_size"):  # before any work: train_mb would refuse them later
+        if getattr(profile, name) > len(splits.train):
+            raise ValueError(f"--batch-size / --val-fraction: {name} {getattr(profile, name)} is more than the "
+                             f"{len(splits.train)} training images the validation split leaves")
+    ctx = Context(args.dataset, profile, splits, out, tuple(names), by_hand=not args.autograd)
+    ctx.trainer = Trainer(splits, pool, partial(declared_runs, ctx))
+    sizes = "/".join(str(len(split)) for split in (splits.train, splits.val, splits.test))
+    meta = run_meta(args, profile, device, seed) | {"sizes": sizes}
     previous = read_results(out / "results.json")
     if previous is not None and not same_run(previous, meta):  # its rows go (write_results), and its files
         remove_files_of(previous, out)
-    for name in ("batch_size", "depth_batch_size"):  # before any work: train_mb would refuse them later
-        if getattr(profile, name) > len(train):
-            raise ValueError(f"--batch-size / --val-fraction: {name} {getattr(profile, name)} is more than the "
-                             f"{len(train)} training images the validation split leaves")
-    results, workers.refill = None, lambda: prefetch(ctx, names)
+    results = None
     for name in names:
-        prefetch(ctx, names)
         experiment = EXPERIMENTS[name]
-        title = experiment.__doc__.splitlines()[0]
-        print(f"== {name} (seed {seed}): {title}")
+        print(f"== {name} (seed {seed}): {experiment.title}")
         began = time.perf_counter()
-        result = experiment(ctx)
-        ctx.results[name] = {"title": title, **result, "seconds": time.perf_counter() - began}
+        ctx.trainer.finish(partial(experiment.runs, ctx))
+        result = experiment.report(ctx)
+        ctx.results[name] = {"title": experiment.title, **result, "seconds": time.perf_counter() - began}
         for row in result["rows"]:
             print(f"  {row['model']:<45s} test accuracy {row['test_accuracy']:.4f}")
         results = write_results(ctx, meta)  # after every experiment: an interrupted run keeps what it finished
@@ -959,11 +898,11 @@ def main(argv=None):
     torch.set_num_threads(args.threads)  # this process evaluates the models meanwhile
     began = time.perf_counter()
     try:
-        with Workers(args.workers, args.threads, arrays, device) as workers:
+        with worker_pool(args.workers, args.threads, arrays, device) as pool:
             if args.seeds is None:
-                results = run_seed(args, profile, device, arrays, args.seed, out, args.experiments, workers)
+                results = run_seed(args, profile, device, arrays, args.seed, out, args.experiments, pool)
             else:
-                results = run_repeats(args, profile, device, arrays, out, workers)
+                results = run_repeats(args, profile, device, arrays, out, pool)
     finally:
         torch.set_num_threads(found_threads)  # main() may be called from a REPL or a test: leave it as found
     print(f"total {time.perf_counter() - began:.1f} s; wrote {out / 'report.md'} and {out / 'results.json'}")
@@ -971,9 +910,126 @@ def main(argv=None):
 
 
 def stop_on_sigterm(signum, frame):
-    """SIGTERM as an exception in the main thread: the workers end with the run (Workers.__exit__) and a
-    file being written is removed, not left half-written (data.atomic_output)."""
+    """SIGTERM as an exception in the main thread: the workers end with the run (worker_pool) and a file
+    being written is removed, not left half-written (data.atomic_output)."""
     raise SystemExit(128 + signum)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where the runs are trained: in this process, or in worker processes
+# ---------------------------------------------------------------------------------------------------
+
+
+class Trainer:
+    """The runs of one seed's experiments (a Run or an SVMRun: run.fit(splits)), each trained once.
+
+    Without a pool, a run is trained in this process when an experiment waits for it. With a pool of
+    worker processes, every run the experiments can name is submitted as soon as it is known, in the
+    order they name it, and a worker trains it whole. `declared()` returns those runs; it is asked
+    again each time a run finishes, since a finished run can let an experiment name more (a grid's
+    result decides its refit).
+    """
+
+    def __init__(self, splits, pool=None, declared=lambda: []):
+        self.splits, self.pool, self.declared = splits, pool, declared
+        self.futures, self.values = {}, {}  # run -> its Future; run -> its result, once read
+
+    def finish(self, runs):
+        """Wait until every run that runs() names has finished; runs() is asked again as runs finish."""
+        while pending := [run for run in runs() if not self.finished(run)]:
+            if self.pool is None:
+                self.train_here(pending[0])
+                continue
+            for run in [*pending, *self.declared()]:
+                if run not in self.futures:
+                    self.futures[run] = self.pool.submit(fit_in_worker, run, self.splits.key)
+                    self.futures[run].add_done_callback(partial(say_if_failed, run))
+            wait([future for future in self.futures.values() if not future.done()], return_when=FIRST_COMPLETED)
+
+    def train_here(self, run):
+        self.futures[run] = future = Future()
+        try:
+            future.set_result(run.fit(self.splits))
+        except Exception as error:  # kept, as a worker's error is, for result() to raise
+            future.set_exception(error)
+        say_if_failed(run, future)
+
+    def finished(self, run):
+        return run in self.futures and self.futures[run].done()
+
+    def result(self, run):
+        """A finished run's value, (model, history) for a Run and a result row for an SVMRun; raises what
+        the run raised."""
+        if run not in self.values:
+            value = self.futures[run].result()  # from a worker: the bytes of torch.save
+            self.values[run] = value if self.pool is None else torch.load(io.BytesIO(value), weights_only=False)
+        return self.values[run]
+
+    def history(self, run):
+        """The History of a Run that has finished without an error; None for any other."""
+        return self.result(run)[1] if self.finished(run) and self.futures[run].exception() is None else None
+
+    def diverged(self, run):
+        """Whether a run has finished with a FloatingPointError: its loss ran away."""
+        return self.finished(run) and isinstance(self.futures[run].exception(), FloatingPointError)
+
+
+def say_if_failed(run, future):
+    if future.exception() is not None:
+        print(f"  {run.name} failed: {future.exception()}", flush=True)
+
+
+@contextmanager
+def worker_pool(n, threads, arrays, device="cpu"):
+    """A pool of `n` worker processes for Trainer, or None for n = 1 (the runs are trained here). Each
+    worker has `threads` torch threads and the data set's arrays, sent once. A run on one thread never
+    waits for another core, so n runs at a time keep n cores busy. No worker outlives this process
+    (start_worker); when the block is left by an exception (an error, Ctrl-C, SIGTERM), the workers are
+    stopped at once instead of finishing their runs."""
+    if n == 1:
+        yield None
+        return
+    shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
+    pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"),  # spawn: no fork of a threaded process
+                               initializer=start_worker, initargs=(shared, str(device), threads))
+    try:
+        yield pool
+    except BaseException:
+        for process in pool._processes.values():  # Python 3.14's pool.terminate_workers() does this
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+WORKER = {}  # in a worker process: the data set's arrays and device, the Splits last made from them
+
+
+def start_worker(arrays, device, threads):
+    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
+    parent = multiprocessing.parent_process()
+    if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the parent ended before that
+        os._exit(1)
+    threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
+    torch.set_num_threads(threads)
+    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
+
+
+def fit_in_worker(run, key):
+    """run.fit in a worker, on the Splits of `key` (made once per key); its value serialized by torch.save
+    (tensors travel as bytes)."""
+    if WORKER.get("key") != key:
+        WORKER.update(key=key, splits=Splits.make(WORKER["arrays"], WORKER["device"], *key))
+    buffer = io.BytesIO()
+    torch.save(run.fit(WORKER["splits"]), buffer)
+    return buffer.getvalue()
+
+
+def usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ The module opens with what the lab names: PTLogreg, `train(model, X, Yoh_, param
 and `eval(model, X)`. Below them, the training loop, written once: `train_mb` (mini-batches by index
 from a device-resident `Split`, one host sync per epoch, validation and test after every epoch), of
 which the lab's full-batch `train` is the one-batch case. Both train through PyTorch's autograd, as the
-lab does; `train_mb(..., by_hand=True)` takes PTDeep's hand-written `sgd_step` instead, which is what
+lab does; `Settings(by_hand=True)` takes PTDeep's hand-written `sgd_step` instead, which is what
 mnist_shootout asks for. They serve any model with `forward(X) -> probs`, `logits(X)` and
 `get_loss(X, Yoh_, param_lambda)`: PTLogreg here, PTDeep in pt_deep.py.
 
@@ -106,8 +106,10 @@ def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=
         log_every = max(1, param_niter // 10)
     device, dtype = model_device_dtype(model)
     split = Split(X.to(device, dtype), Yoh_.argmax(dim=1).to(device))
-    history = train_mb(model, split, param_niter, batch_size=len(split), lr=param_delta, param_lambda=param_lambda,
-                       desc="train", log_every=log_every, callback=callback, step_name="param_delta", by_hand=by_hand)
+    param_delta = data.check_number(param_delta, "param_delta")  # named as the lab names it, not Settings.lr
+    settings = Settings(epochs=param_niter, batch_size=len(split), lr=param_delta, param_lambda=param_lambda,
+                        by_hand=by_hand)
+    history = train_mb(model, split, settings, log_every=log_every, callback=callback, step_name="param_delta")
     return np.asarray(history.train_loss)
 
 
@@ -301,7 +303,8 @@ class History:
     best_epoch: int | None = None
     best_state: dict | None = None  # a copy of the model's state_dict after best_epoch
     seconds: float = 0.0
-    settings: dict = field(default_factory=dict)  # how the run was trained: optimizer, lr, schedule, batch ...
+    settings: "Settings | None" = None  # how the run was trained
+    steps_by_hand: bool = False  # whether the SGD steps went through model.sgd_step (Settings.by_hand)
 
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
@@ -323,86 +326,97 @@ def mini_batches(train, batch_size, generator):
         yield train.X.index_select(0, index), train.Y.index_select(0, index)
 
 
-def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, param_lambda=0.0, lr_gamma=None,
-             val=None, test=None, early_stopping=False, seed=0, desc="train", by_hand=False, log_every=0,
-             callback=None, step_name="lr", progress=True):
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """How train_mb trains: checked when made (ValueError naming the field), recorded in History.settings.
+
+    - epochs: passes over the training set; batch_size: rows per mini-batch (at most the training set's)
+    - optimizer: 'sgd' or 'adam', with learning rate lr; lr_gamma: torch's ExponentialLR factor, stepped
+      once per epoch (None: a constant rate)
+    - param_lambda: the L2 weight of the model's get_loss
+    - early_stopping: load the parameters of the epoch with the lowest validation loss back at the end
+    - by_hand: False (the default): loss.backward() and torch.optim, as the lab trains. True: SGD steps
+      through model.sgd_step (the backward pass written out, the same steps up to rounding) when the
+      model has one that applies (model.steps_by_hand: PTDeep with relu, sigmoid or tanh)
+    - seed: fixes the shuffling (the initialization is the model's own)
+    """
+
+    epochs: int = 10
+    batch_size: int = 100
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    lr_gamma: float | None = None
+    param_lambda: float = 0.0
+    early_stopping: bool = False
+    by_hand: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        checked = {"epochs": data.check_positive_int(self.epochs, "epochs"),
+                   "batch_size": data.check_positive_int(self.batch_size, "batch_size"),
+                   "lr": data.check_number(self.lr, "lr"),
+                   "lr_gamma": None if self.lr_gamma is None else data.check_number(self.lr_gamma, "lr_gamma"),
+                   "param_lambda": data.check_number(self.param_lambda, "param_lambda", allow_zero=True),
+                   "seed": data.check_seed(self.seed)}
+        for name, value in checked.items():  # as plain Python numbers (a NumPy scalar would not go to JSON)
+            object.__setattr__(self, name, value)
+
+
+def train_mb(model, train, settings=Settings(), val=None, test=None, *, desc="train", log_every=0, callback=None,
+             step_name="lr", progress=True):
     """Mini-batch training: every epoch reshuffles the training set, cuts it into ceil(N / batch_size)
     mini-batches and takes one step on each; the loss of a step is the mean over its mini-batch.
 
     Inputs:
     - model: PTLogreg, PTDeep (anything with n_inputs, n_classes, logits(X), get_loss(X, Y, param_lambda)),
       on train's device
-    - train, val, test: Splits; val and test are evaluated after every epoch when given
-    - optimizer: 'sgd' or 'adam', with learning rate lr; lr_gamma: torch's ExponentialLR factor, stepped
-      once per epoch
-    - early_stopping: load the parameters of the epoch with the lowest validation loss back at the end
-      (a copy of them is kept in history.best_state whenever val is given)
-    - seed: fixes the shuffling (the initialization is the model's own)
-    - by_hand: False (the default): loss.backward() and torch.optim, as the lab trains. True: SGD steps
-      through model.sgd_step (the backward pass written out, the same steps up to rounding, faster for
-      small batches) when the model has one that applies (model.steps_by_hand: PTDeep with relu,
-      sigmoid or tanh); the shootout's choice.
+    - train, val, test: Splits; val and test are evaluated after every epoch when given (a copy of the
+      parameters of the epoch with the lowest validation loss is kept in history.best_state)
+    - settings: a Settings (epochs, batch size, optimizer, rates, L2 weight, early stopping, seed)
+    - desc: the run's name in the progress bar and in messages; progress: a progress bar over the epochs
+      when stderr is a terminal (False: never)
     - log_every: print the loss every this many epochs (0: silent); callback(epoch index) then too
     - step_name: what error messages call lr (train passes the lab's param_delta)
-    - progress: a progress bar over the epochs when stderr is a terminal (False: never)
     Returns a History. Raises ValueError for bad arguments (before any work), FloatingPointError when
     an epoch's loss is not finite or exceeds data.RUNAWAY times the untrained loss; warns (data.check_settled)
     when the loss ends above the first epoch's or still swings widely at the end.
     """
+    if not isinstance(settings, Settings):
+        raise ValueError(f"settings: expected a pt_logreg.Settings, got {type(settings).__name__}")
     for name, split in (("train", train), ("val", val), ("test", test)):
         if split is not None:
             check_split(model, split, name)
-    n_epochs = data.check_positive_int(n_epochs, "n_epochs")
-    batch_size = data.check_positive_int(batch_size, "batch_size")
-    lr = data.check_number(lr, step_name)
-    param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
-    if lr_gamma is not None:
-        lr_gamma = data.check_number(lr_gamma, "lr_gamma")
     log_every = data.check_positive_int(log_every, "log_every", minimum=0)
-    seed = data.check_seed(seed)
     if callback is not None and not callable(callback):
         raise ValueError(f"callback: expected a function called as callback(epoch), got {callback!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-    if batch_size > len(train):
-        raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {batch_size}")
-    if early_stopping and val is None:
+    if settings.batch_size > len(train):
+        raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {settings.batch_size}")
+    if settings.early_stopping and val is None:
         raise ValueError("val: early stopping needs a validation split")
 
-    by_hand = by_hand and optimizer == "sgd" and getattr(model, "steps_by_hand", False)
-    opt = None if by_hand else OPTIMIZERS[optimizer](model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=lr_gamma) if lr_gamma and opt else None
-    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same order on every device
-    unit = "iteration" if batch_size == len(train) else "epoch"  # a full batch: one step per epoch
-    history, best_val, first = History(), math.inf, None
-    history.settings = {"optimizer": optimizer, "lr": lr, "param_lambda": param_lambda, "batch_size": batch_size,
-                        "epochs": n_epochs, "lr_gamma": lr_gamma,
-                        "scheduler": "ExponentialLR, stepped once per epoch" if lr_gamma else None,
-                        "steps_by_hand": by_hand, "early_stopping": early_stopping}
+    by_hand = settings.by_hand and settings.optimizer == "sgd" and getattr(model, "steps_by_hand", False)
+    opt = None if by_hand else OPTIMIZERS[settings.optimizer](model.parameters(), lr=settings.lr)
+    scheduler = None if opt is None or not settings.lr_gamma else \
+        torch.optim.lr_scheduler.ExponentialLR(opt, gamma=settings.lr_gamma)
+    generator = torch.Generator().manual_seed(settings.seed)  # on the CPU: the same order on every device
+    unit = "iteration" if settings.batch_size == len(train) else "epoch"  # a full batch: one step per epoch
+    history, best_val, first = History(settings=settings, steps_by_hand=by_hand), math.inf, None
     start = time.perf_counter()
-    for epoch in tqdm(range(n_epochs), desc=desc, disable=None if progress else True, leave=False):
-        model.train()
+    for epoch in tqdm(range(settings.epochs), desc=desc, disable=None if progress else True, leave=False):
         # by hand there is no optimizer object: the rate is ExponentialLR's, lr * gamma^epoch
-        step = lr * (lr_gamma or 1.0) ** epoch if by_hand else opt.param_groups[0]["lr"]
-        history.lr.append(step)
-        batch_losses = []
-        for X, Y in mini_batches(train, batch_size, generator):
-            if by_hand:
-                loss = model.sgd_step(X, Y, step, param_lambda, check=False)  # the data were checked above
-            else:
-                loss = model.get_loss(X, Y, param_lambda)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            batch_losses.append(loss.detach())
+        rate = settings.lr * (settings.lr_gamma or 1.0) ** epoch if by_hand else opt.param_groups[0]["lr"]
+        history.lr.append(rate)
+        losses = one_epoch(model, mini_batches(train, settings.batch_size, generator), opt, rate,
+                           settings.param_lambda)
         if scheduler is not None:
             scheduler.step()
-        losses = torch.stack(batch_losses)
         first = losses[0].item() if first is None else first
         epoch_loss = losses.mean().item()  # the one host sync of the epoch (two in the first)
-        data.check_progress(epoch_loss, first, f"{unit} {epoch + 1}", desc, step_name, lr)
+        data.check_progress(epoch_loss, first, f"{unit} {epoch + 1}", desc, step_name, settings.lr)
         history.train_loss.append(epoch_loss)
-        if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == n_epochs):
+        if log_every and ((epoch + 1) % log_every == 0 or epoch + 1 == settings.epochs):
             tqdm.write(f"{unit} {epoch + 1:>6d}  loss {epoch_loss:.6f}")
             if callback is not None:
                 callback(epoch)
@@ -415,12 +429,29 @@ def train_mb(model, train, n_epochs, batch_size=100, optimizer="sgd", lr=0.1, pa
                 history.best_state = copy.deepcopy(model.state_dict())  # a real copy, not references
         if test is not None:
             history.test_loss.append(evaluate(model, test)[0])
-    if early_stopping:
+    if settings.early_stopping:
         model.load_state_dict(history.best_state)
     history.seconds = time.perf_counter() - start
-    history.settings["last_lr"] = history.lr[-1]
-    data.check_settled(history.train_loss, desc, step_name, lr)
+    data.check_settled(history.train_loss, desc, step_name, settings.lr)
     return history
+
+
+def one_epoch(model, batches, opt, rate, param_lambda):
+    """One step on each mini-batch (X, Y) of `batches`: through the optimizer `opt` (autograd), or with
+    opt None by model.sgd_step at this rate. Returns the loss of every step, each before its update, as
+    a tensor on the model's device (no host sync)."""
+    model.train()
+    losses = []
+    for X, Y in batches:
+        if opt is None:
+            loss = model.sgd_step(X, Y, rate, param_lambda, check=False)  # train_mb checked the data
+        else:
+            loss = model.get_loss(X, Y, param_lambda)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        losses.append(loss.detach())
+    return torch.stack(losses)
 
 
 def choose_device(name):

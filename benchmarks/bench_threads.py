@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import data  # noqa: E402
 from pt_deep import PTDeep  # noqa: E402
-from pt_logreg import Split, train_mb  # noqa: E402
+from pt_logreg import Settings, Split, train_mb  # noqa: E402
 
 KINDS = {"sgd by hand": ("sgd", False), "adam": ("adam", False), "batch norm": ("sgd", True)}
 
@@ -36,7 +36,8 @@ def epoch_seconds(train, batch_size, kind, threads, repeats):
         for t in threads:
             torch.set_num_threads(t)
             start = time.perf_counter()
-            train_mb(models[t], train, 1, batch_size=batch_size, optimizer=optimizer, lr=1e-3, param_lambda=1e-4)
+            train_mb(models[t], train, Settings(epochs=1, batch_size=batch_size, optimizer=optimizer, lr=1e-3,
+                                                param_lambda=1e-4))
             if round_:
                 times[t].append(time.perf_counter() - start)
     return {t: statistics.median(times[t]) for t in threads}

@@ -6,7 +6,7 @@ For [784,10], [784,100,10], [784,100,100,10] and batch sizes 100, 1000 and the f
   pass) alone, called with torch.mm at the same shapes, each in its fastest memory layout: no
   training loop can beat it;
 - train_mb: pt_logreg.train_mb with PTDeep, as the shootout runs it (SGD steps by hand: PTDeep.sgd_step);
-- autograd: the same with by_hand=False, loss.backward() and torch.optim.SGD;
+- autograd: the same with Settings(by_hand=False), loss.backward() and torch.optim.SGD;
 - reference: a plain loop, nn.Linear layers + F.cross_entropy, a per-batch index gather, optimizer step;
 - DataLoader: the common approach, torchvision's MNIST with ToTensor through a DataLoader (batch 100
   only, and only with --dataloader: it is slow by a factor that needs no repeated proof);
@@ -43,7 +43,7 @@ import data  # noqa: E402
 from ksvm_wrap import fit_svc  # noqa: E402
 from mnist_shootout import config_name  # noqa: E402
 from pt_deep import PTDeep  # noqa: E402
-from pt_logreg import Split, train_mb  # noqa: E402
+from pt_logreg import Settings, Split, train_mb  # noqa: E402
 
 CONFIGS = ([784, 10], [784, 100, 10], [784, 100, 100, 10])
 
@@ -198,7 +198,8 @@ def training_table(train, device, repeats, root, scratch=None):
             runs["bound"], flops = epoch_bound(config, N, batch_size, device)
             for by_hand in (True, False):  # train_mb as the shootout runs it, and its autograd path
                 model = PTDeep(config, seed=0).to(device)
-                runs[by_hand] = partial(train_mb, model, train, 1, batch_size=batch_size, lr=0.01, by_hand=by_hand)
+                runs[by_hand] = partial(train_mb, model, train, Settings(epochs=1, batch_size=batch_size, lr=0.01,
+                                                                              by_hand=by_hand))
             reference = reference_model(config, device)
             optimizer = torch.optim.SGD(reference.parameters(), lr=0.01)
             runs["reference"] = partial(reference_epoch, train, reference, optimizer, batch_size, generator)

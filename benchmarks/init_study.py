@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import data  # noqa: E402
 from pt_deep import INITS, PTDeep  # noqa: E402
-from pt_logreg import Split, evaluate, to_tensors, train, train_mb  # noqa: E402
+from pt_logreg import Settings, Split, evaluate, to_tensors, train, train_mb  # noqa: E402
 
 
 def final_loss(model, X, Y_, niter, delta, param_lambda):
@@ -124,8 +124,8 @@ def mnist(seeds, epochs):
                 model = PTDeep(config, "relu", seed=seed, init=init)
                 untrained[init].append(evaluate(model, test)[0])
                 try:
-                    train_mb(model, train_split, epochs, batch_size=50, lr=0.5, lr_gamma=0.93, param_lambda=1e-4,
-                             seed=seed, progress=False)
+                    train_mb(model, train_split, Settings(epochs=epochs, batch_size=50, lr=0.5, lr_gamma=0.93,
+                                                          param_lambda=1e-4, seed=seed), progress=False)
                     accuracy[init].append(evaluate(model, test)[1])
                 except FloatingPointError:
                     accuracy[init].append(math.inf)

@@ -53,11 +53,10 @@ def test_the_experiments_use_the_labs_settings(quick_run):
     experiments = results["experiments"]
     adam, = experiments["adam"]["rows"]
     assert adam["training"] | {"param_lambda": 0} == adam["training"] | {
-        "optimizer": "adam", "lr": 1e-4, "lr_gamma": None, "scheduler": None, "last_lr": 1e-4, "param_lambda": 0}
+        "optimizer": "adam", "lr": 1e-4, "lr_gamma": None, "last_lr": 1e-4, "param_lambda": 0, "epochs": epochs}
     decay, = experiments["adam_decay"]["rows"]
     assert decay["training"]["optimizer"] == "adam" and decay["training"]["lr"] == 1e-4
-    assert decay["training"]["lr_gamma"] == 1 - 1e-4
-    assert decay["training"]["scheduler"] == "ExponentialLR, stepped once per epoch"
+    assert decay["training"]["lr_gamma"] == 1 - 1e-4 and decay["training"]["config"] == adam["training"]["config"]
     assert decay["training"]["last_lr"] == pytest.approx(1e-4 * (1 - 1e-4) ** (epochs - 1), rel=1e-12)
     assert [r["model"] for r in experiments["depth"]["rows"]] == [
         "[784,10]", "[784,100,10]", "[784,100,100,10]", "[784,100,100,100,10]"]
@@ -155,24 +154,35 @@ def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path)
     assert runs[0] == runs[1] and len(runs[0]["depth"]) == 4 and len(runs[0]["svm"]) == 3
 
 
-def synthetic_context(n=40):  # small: the arrays travel to each worker as it starts
+def test_every_run_is_trained_once_and_no_run_that_no_report_reads(mnist_root, tmp_path, capfd):
+    ms.main(["weights", "depth", "early_stop", "minibatch", "--quick", "--epochs", "1", "--workers", "2",
+             "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"])
+    trained = [line.split(":")[0] for line in capfd.readouterr().out.splitlines() if line.startswith("  trained ")]
+    # weights: 2 λ; depth: 4 configs x (2 λ + the refit); minibatch: batch 4000 and 100, whose run early_stop reads
+    assert len(trained) == 2 + 4 * 3 + 2, trained
+
+
+def synthetic_splits(n=40):  # small: the arrays travel to each worker as it starts
     rng = np.random.default_rng(0)
     arrays = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n),
               rng.integers(0, 256, (n // 4, 28, 28), dtype=np.uint8), rng.integers(0, 10, n // 4))
-    key = (0.2, None, None, 0)
-    return ms.Context("mnist", ms.QUICK, *ms.make_splits(arrays, "cpu", *key), None, 0, arrays, split_key=key), arrays
+    return ms.Splits.make(arrays, "cpu", 0.2, None, None, 0), arrays
 
 
-def test_what_a_worker_raises_is_raised_here():
-    ctx, arrays = synthetic_context()
-    with ms.Workers(2, 1, arrays) as workers:
-        tasks = [workers.submit(ms.train_run, ctx, [784, 10], False, 1, False, f"run {i}", {"lr": lr, "batch_size": 8})
-                 for i, lr in enumerate((0.1, -1.0, 0.1, 0.2))]
-        model, history = workers.result(tasks[3])
+def test_what_a_worker_raises_is_raised_here_and_equal_runs_are_one():
+    splits, arrays = synthetic_splits()  # 32 training images: batch 100 is refused, in the worker
+    runs = [ms.Run(config=(784, 10), epochs=1, batch_size=b, name=f"run {i}") for i, b in enumerate((8, 100, 16, 4))]
+    with ms.worker_pool(2, 1, arrays) as pool:
+        trainer = ms.Trainer(splits, pool, lambda: runs + [ms.Run(config=[784, 10], epochs=1, batch_size=8)])
+        trainer.finish(lambda: runs[3:])
+        model, history = trainer.result(runs[3])
         assert len(history.train_loss) == 1 and model.config == [784, 10]
-        with pytest.raises(ValueError, match="^lr: expected a positive number"):
-            workers.result(tasks[1])
-        assert workers.result(tasks[2])[1].settings["lr"] == 0.1
+        trainer.finish(lambda: runs)
+        with pytest.raises(ValueError, match="^batch_size: expected at most the 32 training samples, got 100"):
+            trainer.result(runs[1])
+        assert trainer.history(runs[1]) is None and not trainer.diverged(runs[1])
+        assert trainer.result(runs[2])[1].settings.batch_size == 16
+        assert len(trainer.futures) == 4  # the unnamed run equals runs[0]
 
 
 def child_processes(pid):
@@ -243,14 +253,15 @@ LONG_TASK = """
 import sys
 sys.path.insert(0, "tests")
 import mnist_shootout as ms
-from test_mnist_shootout import synthetic_context
-ctx, arrays = synthetic_context()
-with ms.Workers(2, 1, arrays) as workers:
-    quick = workers.submit(ms.train_run, ctx, [784, 10], False, 1, False, "quick", {"batch_size": 8})
-    endless = workers.submit(ms.train_run, ctx, [784, 10], False, 10**6, False, "endless", {"batch_size": 8})
-    workers.result(quick)
+from test_mnist_shootout import synthetic_splits
+splits, arrays = synthetic_splits()
+quick = ms.Run(config=(784, 10), epochs=1, batch_size=8, name="quick")
+endless = ms.Run(config=(784, 10), epochs=10**6, batch_size=8, name="endless")
+with ms.worker_pool(2, 1, arrays) as pool:
+    trainer = ms.Trainer(splits, pool, lambda: [quick, endless])
+    trainer.finish(lambda: [quick])
     print("running", flush=True)  # the other worker started with this one: it is training the endless run
-    workers.result(endless)
+    trainer.finish(lambda: [endless])
 """
 
 
@@ -447,22 +458,33 @@ def test_loading_something_that_is_not_a_checkpoint_names_the_file(tmp_path):
     assert model.config == [2, 4, 3] and model.batchnorm and model.activation is torch.tanh
 
 
-@pytest.mark.filterwarnings("ignore:.*did not settle")  # 2 epochs of a tiny set at lr 0.5: not the point
-def test_a_depth_recipe_that_diverges_starts_again_with_half_the_step(tmp_path, monkeypatch):
+def tiny_context(tmp_path):
     generator = torch.Generator().manual_seed(0)
     Y = torch.randint(10, (300,), generator=generator)
     X = (torch.rand(10, 784, generator=generator)[Y] + 0.5 * torch.rand(300, 784, generator=generator)).clamp(0, 1)
-    train, val, test = (ms.Split(X[i::3], Y[i::3]) for i in range(3))
-    profile = ms.replace(ms.QUICK, epochs=2)
-    ctx = ms.Context("mnist", profile, train, val, test, tmp_path, 0)
-    real, steps = ms.fit, []
+    splits = ms.Splits(*(ms.Split(X[i::3], Y[i::3]) for i in range(3)), (), (0.2, None, None, 0))
+    ctx = ms.Context("mnist", ms.replace(ms.QUICK, epochs=2), splits, tmp_path, ("depth",))
+    ctx.trainer = ms.Trainer(splits)
+    return ctx
 
-    def fit(ctx, config, name, epochs=None, refit=False, **kwargs):
-        steps.append(kwargs["lr"])
-        if refit and kwargs["lr"] == 0.5:
+
+@pytest.mark.filterwarnings("ignore:.*did not settle")  # 2 epochs of a tiny set at lr 0.5: not the point
+@pytest.mark.parametrize("diverges", ["the first refit", "every refit"])
+def test_a_depth_recipe_that_diverges_starts_again_with_half_the_step(tmp_path, monkeypatch, diverges):
+    ctx, real, steps = tiny_context(tmp_path), ms.Run.fit, []
+
+    def fit(run, splits):
+        steps.append(run.lr)
+        if run.refit and (run.lr == 0.5 or diverges == "every refit"):
             raise FloatingPointError("loss became nan at epoch 1")
-        return real(ctx, config, name, epochs, refit, **kwargs)
+        return real(run, splits)
 
-    monkeypatch.setattr(ms, "fit", fit)
-    _, _, _, row = ms.select_and_refit(ctx, [784, 20, 10])
-    assert steps == [0.5, 0.5, 0.5, 0.25, 0.25, 0.25] and row["training"]["lr"] == 0.25
+    monkeypatch.setattr(ms.Run, "fit", fit)
+    ctx.trainer.finish(lambda: ms.recipe(ctx, (784, 20, 10)).runs)
+    if diverges == "the first refit":
+        _, row = ms.recipe_row(ctx, ms.recipe(ctx, (784, 20, 10)))
+        assert steps == [0.5, 0.5, 0.5, 0.25, 0.25, 0.25] and row["training"]["lr"] == 0.25
+    else:  # at most twice: then the divergence is the result
+        with pytest.raises(FloatingPointError, match="loss became nan"):
+            ms.recipe_row(ctx, ms.recipe(ctx, (784, 20, 10)))
+        assert steps == [0.5] * 3 + [0.25] * 3 + [0.125] * 3

@@ -202,7 +202,7 @@ X_TWO, Y_TWO = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=1), C=2)  #
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_TWO, Y_TWO, 10, 0.1, callback=5), "callback"),
     (lambda: PTDeep([2, 3]).get_loss(X_TWO, Y_TWO), "Yoh_"),  # 2 one-hot columns for 3 classes
     (lambda: pt_logreg.PTLogreg(2, 3).get_loss(X_TWO, Y_TWO.argmax(dim=1)[:5]), "Yoh_"),
-    (lambda: pt_logreg.train_mb(PTDeep([2, 2]), (X_TWO, Y_TWO), 1), "train"),  # a tuple, not a Split
+    (lambda: pt_logreg.train_mb(PTDeep([2, 2]), (X_TWO, Y_TWO), pt_logreg.Settings()), "train"),  # a tuple, not a Split
     (lambda: pt_deep.save_model(PTDeep([2, 3]), Path(pt_deep.__file__).parent), str(Path(pt_deep.__file__).parent)),
     (lambda: pt_logreg.train(PTDeep([3, 2]), X_OK, Y_OK, 10, 0.1), "X"),
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),

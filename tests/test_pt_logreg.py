@@ -10,7 +10,7 @@ import data
 import mnist_shootout
 import pt_logreg
 from pt_deep import PTDeep
-from pt_logreg import PTLogreg
+from pt_logreg import PTLogreg, Settings
 
 
 def three_classes(seed=0, N=60):
@@ -143,12 +143,12 @@ def test_train_mb_is_reproducible_with_a_seed():
     states = []
     for _ in range(2):
         model = PTDeep([784, 20, 10], seed=1)
-        pt_logreg.train_mb(model, train, 3, batch_size=32, val=val, seed=5)
+        pt_logreg.train_mb(model, train, Settings(epochs=3, batch_size=32, seed=5), val=val)
         states.append(model.state_dict())
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key])
     model = PTDeep([784, 20, 10], seed=1)
-    pt_logreg.train_mb(model, train, 3, batch_size=32, val=val, seed=6)
+    pt_logreg.train_mb(model, train, Settings(epochs=3, batch_size=32, seed=6), val=val)
     assert not torch.equal(model.weights[0], states[0]["weights.0"])  # another shuffle, another result
 
 
@@ -156,7 +156,7 @@ def test_the_labs_train_and_train_mb_go_through_autograd_unless_asked(monkeypatc
     train, _ = small_splits(100)
     model = PTDeep([784, 10, 10], seed=0)
     monkeypatch.setattr(model, "sgd_step", lambda *args, **kwargs: pytest.fail("sgd_step was taken"))
-    pt_logreg.train_mb(model, train, 1, batch_size=25)
+    pt_logreg.train_mb(model, train, Settings(epochs=1, batch_size=25))
     pt_logreg.train(model, train.X, torch.eye(10)[train.Y], 3, 0.1, log_every=0)
     steps = []
     monkeypatch.setattr(model, "sgd_step", lambda X, *args, **kwargs: steps.append(len(X)) or torch.tensor(1.0))
@@ -182,7 +182,7 @@ def test_train_mb_takes_one_step_per_mini_batch_and_reshuffles(monkeypatch, by_h
     orders = []
     real_randperm = torch.randperm
     monkeypatch.setattr(torch, "randperm", lambda *a, **k: orders.append(real_randperm(*a, **k)) or orders[-1])
-    pt_logreg.train_mb(model, train, 2, batch_size=30, optimizer=optimizer, by_hand=by_hand)
+    pt_logreg.train_mb(model, train, Settings(epochs=2, batch_size=30, optimizer=optimizer, by_hand=by_hand))
     assert seen == [30, 30, 30, 10] * 2  # ceil(100 / 30) steps per epoch, the last one smaller
     assert len(orders) == 2 and not torch.equal(orders[0], orders[1])
 
@@ -195,8 +195,8 @@ def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size
     models = {}
     for by_hand in (True, False):
         model = PTDeep([784, 20, 20, 10], batchnorm=batchnorm, seed=3).double()
-        pt_logreg.train_mb(model, train, 3, batch_size=batch_size, lr=0.2, param_lambda=1e-3, lr_gamma=0.8, seed=4,
-                    by_hand=by_hand)
+        pt_logreg.train_mb(model, train, Settings(epochs=3, batch_size=batch_size, lr=0.2, param_lambda=1e-3,
+                                                  lr_gamma=0.8, seed=4, by_hand=by_hand))
         models[by_hand] = model
     for (name, p), q in zip(models[True].state_dict().items(), models[False].state_dict().values(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-10, msg=name)
@@ -206,7 +206,8 @@ def test_train_mb_by_hand_reaches_the_parameters_of_the_autograd_path(batch_size
 def test_early_stopping_restores_a_copy_of_the_best_epoch():
     train, val = small_splits(300)
     model = PTDeep([784, 50, 10], seed=0)
-    history = pt_logreg.train_mb(model, train, 25, batch_size=10, lr=0.5, val=val, early_stopping=True, seed=0)
+    settings = Settings(epochs=25, batch_size=10, lr=0.5, early_stopping=True, seed=0)
+    history = pt_logreg.train_mb(model, train, settings, val=val)
     assert history.best_epoch < 25  # validation loss rose again, so the last epoch is not the best
     assert history.val_loss[history.best_epoch - 1] == min(history.val_loss)
     assert pt_logreg.evaluate(model, val)[0] == pytest.approx(min(history.val_loss), rel=1e-6)
@@ -214,7 +215,8 @@ def test_early_stopping_restores_a_copy_of_the_best_epoch():
 
 def test_exponential_lr_steps_once_per_epoch():
     train, _ = small_splits(100)
-    history = pt_logreg.train_mb(PTDeep([784, 10]), train, 4, batch_size=10, optimizer="adam", lr=1e-3, lr_gamma=0.5)
+    settings = Settings(epochs=4, batch_size=10, optimizer="adam", lr=1e-3, lr_gamma=0.5)
+    history = pt_logreg.train_mb(PTDeep([784, 10]), train, settings)
     assert history.lr == pytest.approx([1e-3, 5e-4, 2.5e-4, 1.25e-4])
 
 
@@ -226,7 +228,8 @@ def test_train_mb_does_not_use_a_dataloader():
 def test_divergence_stops_with_a_message():
     train, _ = small_splits(100)
     with pytest.raises(FloatingPointError, match="epoch 1 .*training diverged; try a smaller lr"):
-        pt_logreg.train_mb(PTDeep([784, 10]), pt_logreg.Split(train.X * 1e30, train.Y), 2, batch_size=10, lr=1e10)
+        pt_logreg.train_mb(PTDeep([784, 10]), pt_logreg.Split(train.X * 1e30, train.Y),
+                           Settings(epochs=2, batch_size=10, lr=1e10))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -236,7 +239,7 @@ def test_train_mb_on_cuda_matches_the_cpu():
     for device in ("cpu", "cuda"):
         model = PTDeep([784, 30, 10], seed=2).double().to(device)
         split = pt_logreg.Split(train.X.double().to(device), train.Y.to(device))
-        pt_logreg.train_mb(model, split, 2, batch_size=16, lr=0.1, param_lambda=1e-4, seed=1)
+        pt_logreg.train_mb(model, split, Settings(epochs=2, batch_size=16, lr=0.1, param_lambda=1e-4, seed=1))
         models[device] = model
     for p, q in zip(models["cpu"].parameters(), models["cuda"].parameters(), strict=True):
         torch.testing.assert_close(p, q.cpu(), rtol=0, atol=1e-9)
@@ -246,18 +249,19 @@ def test_train_is_the_one_batch_case_of_train_mb(monkeypatch):
     X, Yoh_ = pt_logreg.to_tensors(*data.sample_gauss_2d(3, 20, rng=0))
     calls = []
     real = pt_logreg.train_mb
-    monkeypatch.setattr(pt_logreg, "train_mb", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(pt_logreg, "train_mb", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
     losses = pt_logreg.train(PTLogreg(2, 3), X, Yoh_, 30, 0.01, log_every=0)
-    assert len(calls) == 1 and calls[0]["batch_size"] == 60 and len(losses) == 30
+    assert calls == [Settings(epochs=30, batch_size=60, lr=0.01)] and len(losses) == 30
     monkeypatch.undo()
-    history = pt_logreg.train_mb(PTLogreg(2, 3), pt_logreg.Split(X, Yoh_.argmax(dim=1)), 30, batch_size=60, lr=0.01)
+    history = pt_logreg.train_mb(PTLogreg(2, 3), pt_logreg.Split(X, Yoh_.argmax(dim=1)),
+                                 Settings(epochs=30, batch_size=60, lr=0.01))
     np.testing.assert_array_equal(losses, history.train_loss)
 
 
 def test_a_runaway_loss_stops_training_even_while_finite():
     train, _ = small_splits(200)
     with pytest.raises(FloatingPointError, match=r"training diverged; try a smaller lr \(was 1e\+06\)"):
-        pt_logreg.train_mb(PTDeep([784, 10, 10], seed=0), train, 3, batch_size=20, lr=1e6)
+        pt_logreg.train_mb(PTDeep([784, 10, 10], seed=0), train, Settings(epochs=3, batch_size=20, lr=1e6))
     X, Y_ = data.sample_gmm_2d(6, 2, 10, rng=3)
     with pytest.raises(FloatingPointError, match=r"at iteration \d+ .*smaller param_delta \(was 1e\+06\)"):
         pt_logreg.train(PTDeep([2, 10, 10, 2], seed=0), *pt_logreg.to_tensors(X, Y_), 300, 1e6, log_every=0)
@@ -274,7 +278,7 @@ def test_a_run_that_settles_does_not_warn(recwarn):
     X, Y_ = data.sample_gauss_2d(3, 100, rng=0)
     pt_logreg.train(PTLogreg(2, 3), *pt_logreg.to_tensors(X, Y_), 1000, 0.02, log_every=0)
     train, val = small_splits()
-    pt_logreg.train_mb(PTDeep([784, 20, 10], seed=1), train, 20, batch_size=10, val=val)
+    pt_logreg.train_mb(PTDeep([784, 20, 10], seed=1), train, Settings(epochs=20, batch_size=10), val=val)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -285,7 +289,9 @@ def test_a_run_that_settles_does_not_warn(recwarn):
 def test_train_mb_checks_every_training_argument(kwargs, argument):
     train, _ = small_splits(100)
     with pytest.raises(ValueError, match=rf"^{argument}:"):
-        pt_logreg.train_mb(PTDeep([784, 10]), train, 1, batch_size=10, **kwargs)
+        settings = {k: v for k, v in kwargs.items() if k != "log_every"}
+        pt_logreg.train_mb(PTDeep([784, 10]), train, Settings(epochs=1, batch_size=10, **settings),
+                           log_every=kwargs.get("log_every", 0))
 
 
 @pytest.mark.parametrize("change, argument, message", [
@@ -299,7 +305,7 @@ def test_train_mb_checks_the_data_before_training(change, argument, message):
     model = PTDeep([784, 10], seed=0)
     before = copy.deepcopy(model.state_dict())
     with pytest.raises(ValueError, match=rf"^{argument}: .*{message}"):
-        pt_logreg.train_mb(model, change(train), 1, batch_size=10)
+        pt_logreg.train_mb(model, change(train), Settings(epochs=1, batch_size=10))
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing trained
 
 
@@ -325,16 +331,17 @@ def test_training_looks_at_the_values_of_a_split_once_not_per_call(monkeypatch):
     real_isfinite = torch.isfinite
     monkeypatch.setattr(torch, "isfinite", lambda X: looked.append(X.shape) or real_isfinite(X))
     for _ in range(3):
-        pt_logreg.train_mb(PTDeep([784, 10], seed=0), train, 1, batch_size=50, val=val)
+        pt_logreg.train_mb(PTDeep([784, 10], seed=0), train, Settings(epochs=1, batch_size=50), val=val)
     assert looked == []  # the Splits were checked when small_splits made them
 
 
 @pytest.mark.parametrize("call, argument", [
-    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=0), "batch_size"),
-    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10_000), "batch_size"),
-    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 0, batch_size=10), "n_epochs"),
-    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10, optimizer="rmsprop"), "optimizer"),
-    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, 1, batch_size=10, early_stopping=True), "val"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, Settings(epochs=1, batch_size=0)), "batch_size"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, Settings(epochs=1, batch_size=10_000)), "batch_size"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, Settings(epochs=0, batch_size=10)), "epochs"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, Settings(optimizer="rmsprop")), "optimizer"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, Settings(batch_size=10, early_stopping=True)), "val"),
+    (lambda t: pt_logreg.train_mb(PTDeep([784, 10]), t, {"epochs": 1}), "settings"),
 ])
 def test_train_mb_bad_arguments_name_the_argument(call, argument):
     train, _ = small_splits(100)
@@ -347,4 +354,4 @@ def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
     sizes = [len(Y) for _, Y in pt_logreg.mini_batches(train, 3, torch.Generator().manual_seed(0))]
     assert sizes == [3, 4]
     model = PTDeep([784, 5, 10], batchnorm=True, seed=0)  # batch norm cannot normalize one row
-    assert len(pt_logreg.train_mb(model, train, 2, batch_size=3, lr=0.01).train_loss) == 2
+    assert len(pt_logreg.train_mb(model, train, Settings(epochs=2, batch_size=3, lr=0.01)).train_loss) == 2
