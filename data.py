@@ -434,6 +434,11 @@ def data_rect(X, margin=0.5):
     return X.min(axis=0) - margin, X.max(axis=0) + margin
 
 
+# ---------------------------------------------------------------------------------------------------
+# Files and tables: every file written whole (a temporary, then a rename), and Markdown tables
+# ---------------------------------------------------------------------------------------------------
+
+
 # The names atomic_output's temporaries get: .<name>.<8 random characters>.fc-lab-partial<suffix>. The
 # marker is this project's own, so that cleaning up never touches a user's file (.draft.20241201.tmp).
 TEMPORARY_MARKER = ".fc-lab-partial"
@@ -656,6 +661,11 @@ def load_dataset(dataset="mnist", root=None, allow_download=True):
         if labels.max() > 9:
             raise ValueError(f"{raw_dir}: {split} labels must be 0..9, found {labels.max()}")
     return tuple(arrays)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The scripts: the lab's dummy decision, the demos' command-line arguments, and how a script ends
+# ---------------------------------------------------------------------------------------------------
 
 
 def myDummyDecision(X):

@@ -156,9 +156,7 @@ def fcann2_classify(X, W1, b1, W2, b2):
 
 
 def main(argv=None):
-    # Seed 3: a mixture no line separates (logistic regression fits 65% of it) that 5 ReLUs fit exactly.
-    # Some (seed 100, say) interleave the classes so tightly that 5 ReLUs end in a poor local minimum;
-    # 9 of the seeds 0..9 reach 95% train accuracy (a test requires 8).
+    # Seed 3: a mixture no line separates that 5 ReLUs fit exactly (README: which seeds do not).
     parser = data.demo_argparser("Two-layer NumPy net on sample_gmm_2d(6, 2, 10).", "results/fcann2.png", seed=3)
     parser.add_argument("--niter", type=int, default=100_000, help="gradient steps (default: 100000)")
     args = parser.parse_args(argv)

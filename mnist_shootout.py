@@ -329,14 +329,21 @@ def weights_runs(ctx):
             for lam in p.lambdas]
 
 
+def lambda_rows(ctx, runs):
+    """The rows of runs that differ in λ, each with its validation accuracy after the last epoch (which
+    chooses λ), and their (model, history) pairs."""
+    trained = [ctx.trainer.result(run) for run in runs]
+    rows = [model_row(run.name, model, ctx, history, param_lambda=run.param_lambda,
+                      val_accuracy=history.val_accuracy[-1])
+            for run, (model, history) in zip(runs, trained, strict=True)]
+    return rows, trained
+
+
 def weights_report(ctx):
     """1. [784,10]: the weight image of each digit, for several param_lambda."""
-    p, rows, models = ctx.profile, [], {}
-    for run in weights_runs(ctx):
-        model, history = ctx.trainer.result(run)
-        models[run.param_lambda] = model
-        rows.append(model_row(run.name, model, ctx, history, param_lambda=run.param_lambda,
-                              val_accuracy=history.val_accuracy[-1]))
+    p, runs = ctx.profile, weights_runs(ctx)
+    rows, trained = lambda_rows(ctx, runs)
+    models = {run.param_lambda: model for run, (model, _) in zip(runs, trained, strict=True)}
     return {"rows": rows, "figures": [plot_weights(ctx, models, "weights.png")],
             "note": f"SGD lr {p.sgd_lr:g}, batch {p.batch_size}, {p.weights_epochs} epochs. λ chosen on validation: "
                     f"{chosen_lambda(rows):g}. Larger λ gives smoother, digit-like templates; with λ=0 the weights "
@@ -372,12 +379,9 @@ def regularization_runs(ctx):
 
 def regularization_report(ctx):
     """3. param_lambda's effect on train and test performance of a deep model."""
-    p, rows, histories = ctx.profile, [], {}
-    for run in regularization_runs(ctx):
-        model, history = ctx.trainer.result(run)
-        histories[run.name] = history
-        rows.append(model_row(run.name, model, ctx, history, param_lambda=run.param_lambda,
-                              val_accuracy=history.val_accuracy[-1]))
+    p, runs = ctx.profile, regularization_runs(ctx)
+    rows, trained = lambda_rows(ctx, runs)
+    histories = {run.name: history for run, (_, history) in zip(runs, trained, strict=True)}
     title = f"{config_name(p.deep_config)}, SGD lr {p.sgd_lr:g}, batch {p.batch_size}"
     return {"rows": rows, "figures": [history_figure(ctx, histories, "regularization_losses.png", title)],
             "note": f"λ chosen on validation: {chosen_lambda(rows):g}. A large λ closes the gap between train "
