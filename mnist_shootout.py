@@ -189,6 +189,10 @@ class SVMRun:
     gamma: str
     images: int
 
+    @property
+    def name(self):
+        return f"SVC {self.kernel} gamma={self.gamma!r} on {self.images}"
+
     def fit(self, splits):
         """Fit and score the SVC: its result row."""
         X, Y = (a[:self.images] for a in splits.svm_images())
@@ -210,9 +214,9 @@ class Context:
     results: dict = field(default_factory=dict)
 
 
-def sgd_run(ctx, config, name, **settings):
-    """A Run of `config` with the profile's SGD (its epochs, batch size and step); `settings` replace any
-    of them."""
+def profile_run(ctx, config, name, **settings):
+    """A Run of `config` with the profile's defaults: SGD, its epochs, batch size and step; `settings`
+    replace any of them."""
     p = ctx.profile
     return Run(**{"epochs": p.epochs, "batch_size": p.batch_size, "lr": p.sgd_lr, **settings}, config=config,
                name=name, by_hand=ctx.by_hand, seed=ctx.splits.seed)
@@ -247,7 +251,7 @@ class Recipe:
     name: str
     grid: list
     chosen: Run | None = None  # the grid's run with the highest validation accuracy
-    history: object = None  # the chosen run's History
+    history: object = None  # the chosen run's History (pt_logreg)
     refit: Run | None = None  # the chosen run again, on every training image, for its best epoch
 
     @property
@@ -262,7 +266,7 @@ def recipe(ctx, config, batchnorm=False):
     p, name = ctx.profile, config_name(config) + (" + BN" if batchnorm else "")
     lr = p.depth_lr[ctx.dataset]
     while True:
-        grid = [sgd_run(ctx, config, f"{name} λ={lam:g}", batchnorm=batchnorm, lr=lr, lr_gamma=p.depth_lr_gamma,
+        grid = [profile_run(ctx, config, f"{name} λ={lam:g}", batchnorm=batchnorm, lr=lr, lr_gamma=p.depth_lr_gamma,
                         batch_size=p.depth_batch_size, param_lambda=lam) for lam in p.depth_lambdas]
         found = Recipe(name, grid)
         histories = [ctx.trainer.history(run) for run in grid]
@@ -308,10 +312,10 @@ def best_config(ctx):
     return max(recipes, key=lambda found: max(found.history.val_accuracy)).chosen.config
 
 
-def on_best_config(ctx, runs):
-    """The runs runs(config) on best_config; while it is not known yet, the runs that decide it."""
+def on_best_config(ctx, make_runs):
+    """The runs make_runs(config) on best_config; while it is not known yet, the runs that decide it."""
     config = best_config(ctx)
-    return depth_runs(ctx) if config is None else runs(config)
+    return depth_runs(ctx) if config is None else make_runs(config)
 
 
 def chosen_lambda(rows):
@@ -325,7 +329,7 @@ def chosen_lambda(rows):
 
 def weights_runs(ctx):
     p = ctx.profile
-    return [sgd_run(ctx, (784, 10), f"[784,10] λ={lam:g}", epochs=p.weights_epochs, param_lambda=lam)
+    return [profile_run(ctx, (784, 10), f"[784,10] λ={lam:g}", epochs=p.weights_epochs, param_lambda=lam)
             for lam in p.lambdas]
 
 
@@ -373,7 +377,7 @@ def depth_report(ctx):
 
 def regularization_runs(ctx):
     config = ctx.profile.deep_config
-    return [sgd_run(ctx, config, f"{config_name(config)} λ={lam:g}", param_lambda=lam)
+    return [profile_run(ctx, config, f"{config_name(config)} λ={lam:g}", param_lambda=lam)
             for lam in ctx.profile.deep_lambdas]
 
 
@@ -389,8 +393,8 @@ def regularization_report(ctx):
 
 
 def early_stop_runs(ctx):  # minibatch's batch-100 run: its best epoch is restored here
-    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, "early stop",
-                                                       param_lambda=ctx.profile.param_lambda)])
+    p = ctx.profile
+    return on_best_config(ctx, lambda config: [profile_run(ctx, config, "early stop", param_lambda=p.param_lambda)])
 
 
 def early_stop_report(ctx):
@@ -408,30 +412,30 @@ def early_stop_report(ctx):
 
 
 def minibatch_runs(ctx):
-    sizes = sorted({min(b, len(ctx.splits.train)) for b in ctx.profile.batch_sizes}, reverse=True)
-    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, f"batch {b}", batch_size=b,
-                                                       param_lambda=ctx.profile.param_lambda) for b in sizes])
+    p = ctx.profile
+    sizes = sorted({min(b, len(ctx.splits.train)) for b in p.batch_sizes}, reverse=True)
+    return on_best_config(ctx, lambda config: [profile_run(ctx, config, f"batch {b}", batch_size=b,
+                                                           param_lambda=p.param_lambda) for b in sizes])
 
 
 def minibatch_report(ctx):
     """5. train_mb with several batch sizes (N = full batch gradient descent) for the same epochs."""
-    p, rows, histories = ctx.profile, [], {}
-    for run in minibatch_runs(ctx):
+    p, runs, rows, histories = ctx.profile, minibatch_runs(ctx), [], {}
+    for run in runs:
         model, history = ctx.trainer.result(run)
         histories[run.name] = history
         steps = len(history.train_loss) * math.ceil(len(ctx.splits.train) / run.batch_size)
         rows.append(model_row(f"{config_name(run.config)} {run.name}", model, ctx, history, steps=steps))
-    title = f"{config_name(run.config)}, SGD lr {p.sgd_lr:g}, {p.epochs} epochs each"
+    title = f"{config_name(runs[0].config)}, SGD lr {p.sgd_lr:g}, {p.epochs} epochs each"
     return {"rows": rows, "figures": [history_figure(ctx, histories, "minibatch_losses.png", title)],
             "note": "Same epochs, so the same number of gradient evaluations per sample: smaller batches take "
                     "many more (noisier) steps and get much further; full-batch descent barely starts."}
 
 
 def adam_runs(ctx, lr_gamma=None):
-    p = ctx.profile
-    return on_best_config(ctx, lambda config: [sgd_run(ctx, config, "adam" if lr_gamma is None else "adam+decay",
-                                                       optimizer="adam", lr=p.adam_lr, lr_gamma=lr_gamma,
-                                                       param_lambda=p.param_lambda)])
+    p, name = ctx.profile, "adam" if lr_gamma is None else "adam+decay"
+    return on_best_config(ctx, lambda config: [profile_run(ctx, config, name, optimizer="adam", lr=p.adam_lr,
+                                                           lr_gamma=lr_gamma, param_lambda=p.param_lambda)])
 
 
 def adam_report(ctx):
@@ -581,13 +585,6 @@ def plot_worst(ctx, Y, per_sample, name):
                              for i in worst])
     fig.suptitle("test images with the highest loss")
     return figure(ctx, name, fig)
-
-
-COLUMNS = [("param_lambda", "λ"), ("train_accuracy", "train acc"), ("test_accuracy", "test acc"),
-           ("test_precision", "test P (macro)"), ("test_recall", "test R (macro)"), ("test_loss", "test loss"),
-           ("final_train_loss", "final train loss"), ("epochs", "epochs"), ("best_epoch", "best epoch"),
-           ("support_vectors", "support vectors"), ("fit_seconds", "fit s"), ("predict_seconds", "predict s"),
-           ("seconds", "wall s")]
 
 
 COLUMNS = [("param_lambda", "λ"), ("train_accuracy", "train acc"), ("test_accuracy", "test acc"),

@@ -9,8 +9,8 @@ For every layer k:
 
 Training (`train`, `train_mb`, through autograd as the lab trains) and evaluation (`eval`) are
 pt_logreg's: one loop serves both models. `sgd_step` is one SGD step with the backward pass written out
-by hand, as fcann2 does for one hidden layer: what train_mb takes with by_hand=True (the shootout does),
-where autograd's per-step overhead would dominate small batches. `save_model` / `load_model` write and
+by hand, as fcann2 does for one hidden layer: what train_mb takes with Settings(by_hand=True) (the
+shootout does), where autograd's per-step overhead would dominate small batches. `save_model` / `load_model` write and
 read checkpoints.
 
 Run `python pt_deep.py` for the lab's experiments (two mixtures x three configs, ReLU vs sigmoid, and
@@ -212,7 +212,7 @@ class PTDeep(nn.Module):
         """
         if not self.steps_by_hand:
             raise ValueError(f"activation: sgd_step differentiates {sorted(ACTIVATIONS)} by hand, not "
-                             f"{self.activation!r}; train through autograd (train and train_mb do unless by_hand=True)")
+                             f"{self.activation!r}; train through autograd (as train and train_mb do by default)")
         if not lr > 0:  # plain comparisons: this runs every step
             raise ValueError(f"lr: expected a positive number, got {lr!r}")
         if not param_lambda >= 0:

@@ -102,13 +102,13 @@ def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=
     """
     check_inputs(model, X, Yoh_)
     param_niter = data.check_positive_int(param_niter, "param_niter")
+    param_delta = data.check_number(param_delta, "param_delta")  # named as the lab names it, not Settings.lr
     if log_every is None:
         log_every = max(1, param_niter // 10)
+    settings = Settings(epochs=param_niter, batch_size=len(X), lr=param_delta, param_lambda=param_lambda,
+                        by_hand=by_hand)
     device, dtype = model_device_dtype(model)
     split = Split(X.to(device, dtype), Yoh_.argmax(dim=1).to(device))
-    param_delta = data.check_number(param_delta, "param_delta")  # named as the lab names it, not Settings.lr
-    settings = Settings(epochs=param_niter, batch_size=len(split), lr=param_delta, param_lambda=param_lambda,
-                        by_hand=by_hand)
     history = train_mb(model, split, settings, log_every=log_every, callback=callback, step_name="param_delta")
     return np.asarray(history.train_loss)
 
@@ -360,6 +360,10 @@ class Settings:
                    "lr_gamma": None if self.lr_gamma is None else data.check_number(self.lr_gamma, "lr_gamma"),
                    "param_lambda": data.check_number(self.param_lambda, "param_lambda", allow_zero=True),
                    "seed": data.check_seed(self.seed)}
+        for name in ("early_stopping", "by_hand"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+            checked[name] = bool(getattr(self, name))
         for name, value in checked.items():  # as plain Python numbers (a NumPy scalar would not go to JSON)
             object.__setattr__(self, name, value)
 

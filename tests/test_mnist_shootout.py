@@ -327,6 +327,10 @@ def test_bad_arguments_name_the_argument():
         ms.check_mnist_config([784, 100, 9])
     with pytest.raises(ValueError, match="^val_fraction:"):
         ms.make_splits([None] * 4, "cpu", val_fraction=1.0)
+    with pytest.raises(ValueError, match="^config: MNIST models need 784 inputs"):
+        ms.Run(config=(2, 10), epochs=1)
+    with pytest.raises(ValueError, match="^epochs:"):
+        ms.Run(config=(784, 10), epochs=0)
 
 
 def test_fashion_quick_depth_trains_every_config(mnist_root, tmp_path):

@@ -1,4 +1,6 @@
 import copy
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -285,6 +287,8 @@ def test_a_run_that_settles_does_not_warn(recwarn):
 @pytest.mark.parametrize("kwargs, argument", [
     ({"lr": 0}, "lr"), ({"lr": -0.1}, "lr"), ({"param_lambda": -1e-3}, "param_lambda"),
     ({"lr_gamma": 0}, "lr_gamma"), ({"lr_gamma": -0.5}, "lr_gamma"), ({"log_every": -1}, "log_every"),
+    ({"seed": -1}, "seed"), ({"epochs": 1.5}, "epochs"), ({"optimizer": "SGD"}, "optimizer"),
+    ({"by_hand": "no"}, "by_hand"), ({"early_stopping": 1}, "early_stopping"),
 ])
 def test_train_mb_checks_every_training_argument(kwargs, argument):
     train, _ = small_splits(100)
@@ -292,6 +296,15 @@ def test_train_mb_checks_every_training_argument(kwargs, argument):
         settings = {k: v for k, v in kwargs.items() if k != "log_every"}
         pt_logreg.train_mb(PTDeep([784, 10]), train, Settings(epochs=1, batch_size=10, **settings),
                            log_every=kwargs.get("log_every", 0))
+
+
+def test_settings_hold_plain_numbers_whatever_they_were_given():
+    settings = Settings(epochs=np.int64(2), batch_size=np.int32(10), lr=np.float32(0.5), seed=np.uint8(3))
+    assert json.loads(json.dumps(dataclasses.asdict(settings)))["lr"] == 0.5  # NumPy scalars would not go to JSON
+    assert type(settings.epochs) is int and type(settings.lr) is float and settings == Settings(
+        epochs=2, batch_size=10, lr=0.5, seed=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.lr = 1.0  # a run's settings are its identity: they do not change
 
 
 @pytest.mark.parametrize("change, argument, message", [
