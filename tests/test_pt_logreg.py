@@ -294,7 +294,7 @@ def test_train_mb_checks_every_training_argument(kwargs, argument):
     train, _ = small_splits(100)
     with pytest.raises(ValueError, match=rf"^{argument}:"):
         settings = {k: v for k, v in kwargs.items() if k != "log_every"}
-        pt_logreg.train_mb(PTDeep([784, 10]), train, Settings(epochs=1, batch_size=10, **settings),
+        pt_logreg.train_mb(PTDeep([784, 10]), train, Settings(**{"epochs": 1, "batch_size": 10, **settings}),
                            log_every=kwargs.get("log_every", 0))
 
 
