@@ -119,6 +119,9 @@ def test_quick_run_saves_a_loadable_best_model(mnist_root, quick_run):
     results, out = quick_run
     model = pt_deep.load_model(out / "best_depth.pt")
     best = next(r for r in results["experiments"]["depth"]["rows"] if r["model"] == ms.config_name(model.config))
+    assert best["val_accuracy"] == max(r["val_accuracy"] for r in results["experiments"]["depth"]["rows"])
+    for name in ("early_stop", "minibatch", "adam", "adam_decay"):  # they train depth's choice
+        assert all(r["model"].startswith(best["model"] + " ") for r in results["experiments"][name]["rows"]), name
     arrays = ms.data.load_dataset("mnist", mnist_root, allow_download=False)
     _, _, test = ms.make_splits(arrays, "cpu", n_train=5000, n_test=1000, seed=0)
     assert ms.evaluate(model, test)[1] == pytest.approx(best["test_accuracy"])
