@@ -513,6 +513,9 @@ def batchnorm_report(ctx):
 
 @dataclass(frozen=True)
 class Experiment:
+    """One of the lab's experiments: the runs it needs, and the report it builds from their results. Its
+    title is the first line of the report's docstring."""
+
     runs: Callable  # ctx -> the runs it needs, as far as finished runs tell (asked again as runs finish)
     report: Callable  # ctx -> {"rows", "figures", "note", ...}, once every run it needs has finished
 

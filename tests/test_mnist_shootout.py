@@ -291,6 +291,11 @@ def test_ctrl_c_ends_the_runs_in_progress_at_once():
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
 
 
+def test_experiments_run_in_the_labs_order_however_they_are_named():
+    # minibatch trains depth's choice: run before depth, it would train another config than when run after
+    assert ms.parse_args(["minibatch", "weights", "depth"]).experiments == ["weights", "depth", "minibatch"]
+
+
 def test_epochs_and_batch_size_reach_every_training_run():
     profile = ms.make_profile(ms.parse_args(["--epochs", "2", "--batch-size", "20", "depth", "weights"]))
     assert (profile.epochs, profile.weights_epochs) == (2, 2)
