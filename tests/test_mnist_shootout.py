@@ -292,7 +292,7 @@ def test_ctrl_c_ends_the_runs_in_progress_at_once():
 
 
 def test_experiments_run_in_the_labs_order_however_they_are_named():
-    # minibatch trains depth's choice: run before depth, it would train another config than when run after
+    # minibatch trains depth's choice: run before depth, it would train the default config instead
     assert ms.parse_args(["minibatch", "weights", "depth"]).experiments == ["weights", "depth", "minibatch"]
 
 
