@@ -133,10 +133,12 @@ def check_progress(loss, first, where, desc, step_name, lr):
 
 def check_settled(losses, desc, step_name, lr):
     """Warn (RuntimeWarning) when a finished run's loss (a sequence over its epochs or iterations) ended
-    above the first, or swung over more than half the progress it made during its last tenth (runs of
-    20 values or more): signs of steps too large to settle."""
-    tail = losses[-max(2, len(losses) // 10):]
-    swings = len(losses) >= 20 and max(tail) - min(tail) > 0.5 * (losses[0] - min(losses))
+    above the first, or rose again during its last tenth by more than half the progress it made (runs of
+    20 values or more): signs of steps too large to settle. A loss still falling steeply at the end (a
+    sigmoid net leaving a plateau late) is not a swing: only rises above the tail's lowest so far count."""
+    tail = np.asarray(losses[-max(2, len(losses) // 10):], dtype=float)
+    rebound = float(np.max(tail - np.minimum.accumulate(tail)))
+    swings = len(losses) >= 20 and rebound > 0.5 * (losses[0] - min(losses))
     if len(losses) > 1 and (losses[-1] > losses[0] or swings):
         warnings.warn(f"{desc}: the loss did not settle (first {losses[0]:.4g}, lowest {min(losses):.4g}, last "
                       f"{len(tail)} between {min(tail):.4g} and {max(tail):.4g}): the steps overshoot; try a smaller "

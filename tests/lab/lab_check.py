@@ -1,68 +1,105 @@
-"""Helpers of the lab's checks (tests/lab): loading a student's modules, messages, the time limit."""
+"""Helpers of the lab's checks (tests/lab): loading a student's modules one task at a time, calling their
+functions in the lab's words, messages a student reads, the time limit, and one verdict per task.
 
+Sections: messages; the time limit; what a module may change for everyone (GlobalState); loading a
+task's modules (with stand-ins for packages this environment lacks); calling in the lab's words
+(lab_call); a task's first check and its verdict.
+"""
+
+import contextlib
+import difflib
 import importlib
+import importlib.abc
+import importlib.util
 import inspect
+import io
+import math
+import random
 import signal
 import sys
+import traceback
+import types
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
 
 PROJECT = Path(__file__).resolve().parents[2]
-LAB_MODULES = ("data", "fcann2", "pt_linreg", "pt_logreg", "pt_deep", "ksvm_wrap")
+# Each task imports its own module afresh (pt_deep also pt_logreg, whose train and eval it may use);
+# a module's imports (fcann2 importing data) come along from the same folder.
+TASKS = {"data": ("data",), "fcann2": ("fcann2",), "pt_linreg": ("pt_linreg",), "pt_logreg": ("pt_logreg",),
+         "pt_deep": ("pt_deep", "pt_logreg"), "ksvm_wrap": ("ksvm_wrap",)}
+LAB_MODULES = tuple(TASKS)
 
+
+# ---------------------------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------------------------
 
 class LabTimeout(Exception):
     """Raised inside a check that ran past the time limit."""
 
 
+def short(value, limit=240):
+    """`value` as text of at most `limit` characters: a message names a value, it does not print 12 kB."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split()) if len(text) > limit else text
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def lab_fail(message):
     """Fail the current check with `message` alone, no traceback: the message is the explanation."""
+    __tracebackhide__ = True
     pytest.fail(message, pytrace=False)
 
 
 def expect(condition, message):
+    __tracebackhide__ = True
     if not condition:
         lab_fail(message)
 
 
+def where(error):
+    """' (at fcann2.py:42)': the last line of the student's code that the error passed through, if any."""
+    folder = CURRENT.get("folder")
+    inside = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve().parent == folder]
+    return f" (at {Path(inside[-1].filename).name}:{inside[-1].lineno})" if inside else ""
+
+
+def describe(error):
+    """What an exception says, named, cut short, with where in the student's code it came from."""
+    return f"{type(error).__name__}: {short(str(error), 400)}{where(error)}"
+
+
 def call(task, description, function, *args, **kwargs):
-    """function(*args, **kwargs), or a failure naming what the lab asks (`description`) and the error."""
+    """function(*args, **kwargs), or a failure naming what the lab asks (`description`) and the error.
+
+    The failure is raised after the `except` block, so that pytest shows the message alone (no "During
+    handling of the above exception")."""
+    __tracebackhide__ = True
     try:
         return function(*args, **kwargs)
-    except LabTimeout:
+    except (LabTimeout, pytest.fail.Exception, pytest.skip.Exception):
         raise
-    except Exception as error:
-        lab_fail(f"{task}: {description} raised {type(error).__name__}: {error}")
+    except Exception as error:  # a student's code may raise anything
+        problem = describe(error)
+    lab_fail(f"{task}: {description} raised {problem}")
 
 
-# The lab's names for the hyper-parameters, and the words (between underscores) of the names students
-# give them instead: param_niter ~ n_iter, epochs; param_delta ~ lr, learning_rate; param_lambda ~ reg ...
-LAB_NAMES = {"param_niter": {"niter", "iter", "iters", "iterations", "epochs", "steps"},
-             "param_delta": {"delta", "lr", "eta", "rate"},
-             "param_lambda": {"lambda", "lam", "lmbda", "reg", "l2", "decay"}}
+def printed_by(function, *args, **kwargs):
+    """(function's result, what it printed to stdout)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = function(*args, **kwargs)
+    return result, printed.getvalue()
 
 
-def lab_keywords(function, **values):
-    """`values`, given under the lab's names (param_niter=..., param_delta=...), renamed to the parameters
-    of `function` that stand for them: the lab's name itself, else the one parameter with one of
-    LAB_NAMES' words in its name (of several, the one named just that word). A value the function has
-    no parameter for is left out when it is 0 (a penalty the function does not have), and is a failure
-    naming the lab's name otherwise."""
-    parameters = list(inspect.signature(function).parameters)
-    renamed = {}
-    for lab_name, value in values.items():
-        words = LAB_NAMES[lab_name]
-        matches = [lab_name] if lab_name in parameters else [p for p in parameters if words & set(p.lower().split("_"))]
-        if len(matches) > 1:  # lr and lr_decay: the name that is one of the words itself
-            matches = [p for p in matches if p.lower() in words]
-        if len(matches) == 1:
-            renamed[matches[0]] = value
-        elif value != 0:
-            lab_fail(f"{function.__module__}: {function.__name__} should take the lab's {lab_name} (or one parameter "
-                     f"named like it); its parameters are {', '.join(parameters)}")
-    return renamed
-
+# ---------------------------------------------------------------------------------------------------------
+# The time limit
+# ---------------------------------------------------------------------------------------------------------
 
 class time_limit:
     """Raise LabTimeout in the main thread after `seconds` (where the platform has SIGALRM)."""
@@ -86,39 +123,375 @@ class time_limit:
         return False
 
 
-def import_lab_modules(folder, seconds):
-    """Import the lab's modules from `folder` alone: {name: module, or the reason it did not import}.
+# ---------------------------------------------------------------------------------------------------------
+# What a module may change for everyone in the process
+# ---------------------------------------------------------------------------------------------------------
 
-    The modules import each other (fcann2 imports data), so they are imported together, with `folder`
-    first on sys.path and this project's folder off it; afterwards sys.modules holds what it held before,
-    so the project's own tests keep this project's modules.
-    """
+class GlobalState:
+    """torch's default dtype, device and tensor type, NumPy's and Python's global random state and
+    matplotlib's backend, as they are now. `restore()` puts them back, so that what one task's module
+    does at import (`torch.set_default_tensor_type(torch.cuda.DoubleTensor)`, `np.random.seed(1)`,
+    `matplotlib.use("TkAgg")`) does not reach another task's checks: each task's verdict is the same
+    run alone or with the others."""
+
+    def __init__(self):
+        import matplotlib
+        self.dtype, self.device = torch.get_default_dtype(), torch.get_default_device()
+        self.numpy, self.python = np.random.get_state(), random.getstate()  # noqa: NPY002 (the lab's state)
+        self.backend = matplotlib.get_backend()
+
+    def restore(self):
+        import matplotlib.pyplot as plt
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # set_default_tensor_type is deprecated; it is the one reset of it
+            torch.set_default_tensor_type(torch.FloatTensor)
+        torch.set_default_dtype(self.dtype)
+        torch.set_default_device(self.device)
+        np.random.set_state(self.numpy)  # noqa: NPY002
+        random.setstate(self.python)
+        plt.close("all")
+        if plt.get_backend() != self.backend:
+            plt.switch_backend(self.backend)
+
+
+def seed_everything(seed=0):
+    """A student's code may draw unseeded data (torch.randn(N)): every check starts from the same draws."""
+    np.random.seed(seed)  # noqa: NPY002
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading a task's modules
+# ---------------------------------------------------------------------------------------------------------
+
+CURRENT = {}  # "folder": the student's folder, for `where`
+
+
+class StandIn(types.ModuleType):
+    """A package this environment lacks (lab 0's template imports IPython): importing it works, using
+    anything from it raises an error that names the package and the line that imported it."""
+
+    __path__ = []  # a package, so that `from IPython.display import display` imports too
+
+    def __init__(self, name, importer):
+        super().__init__(name)
+        self.__lab_importer__ = importer
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return MissingThing(f"{self.__name__}.{attribute}", self.__lab_importer__)
+
+
+class MissingThing:
+    def __init__(self, name, importer):
+        self.name, self.importer = name, importer
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return MissingThing(f"{self.name}.{attribute}", self.importer)
+
+    def __call__(self, *args, **kwargs):
+        package = self.name.split(".")[0]
+        raise ModuleNotFoundError(f"{self.name} is used here, and {self.importer} imports {package}, which is not "
+                                  f"installed in this environment: `pip install {package}`, or remove the import")
+
+
+class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on sys.meta_path while a student's modules are imported: a module no other finder found is
+    served as a StandIn (never one of the lab's own modules). `served` lists (package, importer)."""
+
+    def __init__(self, folder):
+        self.folder, self.served = folder, []
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in LAB_MODULES:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        importer = "a module"
+        for frame in inspect.stack()[1:]:
+            file = Path(frame.filename).resolve()
+            if file.parent == self.folder:
+                importer = f"{file.name} (line {frame.lineno})"
+                break
+        if "." not in spec.name:
+            self.served.append((spec.name, importer))
+        return StandIn(spec.name, importer)
+
+    def exec_module(self, module):
+        pass
+
+
+def import_task(folder, task, seconds):
+    """Import task's modules (TASKS[task]) afresh from `folder` alone: ({name: module, or the reason it did
+    not import}, [(missing package, the line that imported it)]).
+
+    The folder comes first on sys.path and this project's folder is off it; afterwards sys.modules holds
+    the lab's names as before, so the project's own tests keep this project's modules. A package this
+    environment lacks gets a stand-in (see StandIn): the checks fail only where it is used."""
     saved_modules = {name: sys.modules.pop(name) for name in LAB_MODULES if name in sys.modules}
     saved_path = sys.path[:]
     sys.path[:] = [str(folder)] + [p for p in sys.path if p and Path(p).resolve() != PROJECT]
+    finder = StandInFinder(folder)
+    sys.meta_path.append(finder)
     modules = {}
     try:
-        for name in LAB_MODULES:
+        for name in TASKS[task]:
             if not (folder / f"{name}.py").is_file():
                 modules[name] = f"{name}.py is not in {folder}"
                 continue
             try:
-                with time_limit(seconds, f"importing {name}.py"):
+                with time_limit(seconds, f"importing {name}.py"), contextlib.redirect_stdout(io.StringIO()):
                     modules[name] = importlib.import_module(name)
             except BaseException as error:  # SystemExit, a demo run at import ...: the task fails, not the run
                 if isinstance(error, KeyboardInterrupt):
                     raise
-                modules[name] = f"importing {name}.py raised {type(error).__name__}: {error}"
+                modules[name] = f"importing {name}.py raised {describe(error)}"
     finally:
+        sys.meta_path.remove(finder)
         sys.path[:] = saved_path
-        for name in LAB_MODULES:
-            sys.modules.pop(name, None)
+        for name in list(sys.modules):
+            if name.split(".")[0] in LAB_MODULES or isinstance(sys.modules[name], StandIn):
+                del sys.modules[name]
         sys.modules.update(saved_modules)
-    return modules
+    return modules, finder.served
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Calling in the lab's words
+# ---------------------------------------------------------------------------------------------------------
+
+# The lab's names for the hyper-parameters, and the words (between underscores) of the names students
+# give them instead: param_niter ~ n_iter, epochs; param_delta ~ lr, learning_rate; param_lambda ~ reg ...
+LAB_NAMES = {"param_niter": {"niter", "iter", "iters", "iterations", "epochs", "steps", "nepochs", "epoch"},
+             "param_delta": {"delta", "lr", "eta", "rate", "step"},
+             "param_lambda": {"lambda", "lam", "lmbda", "lambd", "reg", "l2", "decay", "regularization"}}
+# A hidden layer's size the lab gives as a number (5), never as a name; students call it hidden_dim, H ...
+HIDDEN_WORDS = {"hidden", "h", "hid", "hdim", "units", "neurons", "nhidden"}
+
+
+def parameters_of(function):
+    """The named parameters of a function, method or class (its constructor), in order."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    return [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def module_globals(function):
+    """The global namespace `function` reads (its module's), or {}."""
+    target = function.__init__ if inspect.isclass(function) else function
+    return getattr(inspect.unwrap(getattr(target, "__func__", target)), "__globals__", {})
+
+
+def named_like(lab_name, names):
+    """Of `names`, the one that stands for `lab_name`: the name itself, else the one with one of the lab
+    name's words in it (of several, the one that is just that word), else a near spelling
+    (param_lambdba); None if there is none or no single one."""
+    if lab_name in names:
+        return lab_name
+    words = LAB_NAMES[lab_name]
+    matches = [n for n in names if words & set(n.lower().split("_"))]
+    if len(matches) > 1:  # lr and lr_decay: the name that is one of the words itself
+        matches = [n for n in matches if n.lower() in words]
+    if len(matches) == 1:
+        return matches[0]
+    close = difflib.get_close_matches(lab_name, names, n=2, cutoff=0.8)
+    return close[0] if len(close) == 1 else None
+
+
+class Placement:
+    """Where lab_call puts each of the lab's hyper-parameters: {lab name: 'argument NAME' | 'global NAME'}."""
+
+    def __init__(self):
+        self.arguments, self.globals, self.where = {}, {}, {}
+
+
+def place(function, n_positional, lab_values, hidden=None):
+    """Where function(*data, ...) takes each value of `lab_values` ({lab name: value}, in the lab's order).
+
+    In order: a parameter after the data named like the lab's name (named_like); a module-level global
+    named like it (lab 0's template keeps param_niter, param_delta at the top of the module); then, by the
+    lab's order, the parameters after the data that are still required. A required parameter that looks
+    like the hidden layer's size gets `hidden`. What is left over is not placed (the caller decides)."""
+    placement = Placement()
+    parameters = parameters_of(function)[n_positional:]
+    free = [p.name for p in parameters]
+    for lab_name, value in lab_values.items():
+        name = named_like(lab_name, free)
+        if name is not None:
+            placement.arguments[name], placement.where[lab_name] = value, f"argument {name}"
+            free.remove(name)
+    names = module_globals(function)
+    numbers = [n for n, v in names.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    for lab_name, value in lab_values.items():
+        if lab_name not in placement.where and (name := named_like(lab_name, numbers)) is not None:
+            placement.globals[name], placement.where[lab_name] = value, f"global {name}"
+    required = [p.name for p in parameters if p.name in free and p.default is p.empty]
+    for name in list(required):
+        words = name.lower().split("_")
+        if hidden is not None and (HIDDEN_WORDS & set(words) or any(w.startswith("hidden") for w in words)):
+            placement.arguments[name] = hidden
+            required.remove(name)
+    for lab_name, value in lab_values.items():
+        if lab_name not in placement.where and required:
+            name = required.pop(0)
+            placement.arguments[name], placement.where[lab_name] = value, f"argument {name}"
+    placement.unfilled = required
+    return placement
+
+
+def lab_call(task, description, function, args, lab_values=None, hidden=None, optional=("param_lambda",)):
+    """function(*args, ...) with each of the lab's hyper-parameters given where the function takes it (see
+    `place`): as an argument, or as the module-level global it reads (set for the call, then put back).
+
+    A lab value the function has no place for fails the check naming the lab's name, unless it is in
+    `optional` (the penalty, whose place the lab leaves open: the caller checks it where it matters)."""
+    __tracebackhide__ = True
+    lab_values = lab_values or {}
+    placement = place(function, len(args), lab_values, hidden)
+    name = getattr(function, "__name__", "the function")
+    if placement.unfilled:
+        lab_fail(f"{task}: {description}: {name} requires the argument(s) {', '.join(placement.unfilled)}, which "
+                 "the lab's call does not give; give them a default (the lab's values, e.g. hidden size 5)")
+    missing = [n for n in lab_values if n not in placement.where and n not in optional]
+    if missing:
+        lab_fail(f"{task}: {name} should take the lab's {', '.join(missing)}, as an argument or as a module-level "
+                 f"global (lab 0's template); its parameters are "
+                 f"({', '.join(p.name for p in parameters_of(function)) or 'none'})")
+    namespace = module_globals(function)
+    saved = {n: namespace[n] for n in placement.globals}
+    namespace.update(placement.globals)
+    try:
+        return call(task, description, function, *args, **placement.arguments)
+    finally:
+        namespace.update(saved)
+
+
+def takes(function, lab_name, n_positional):
+    """Whether `function` has a place (argument or global) for the lab's `lab_name`."""
+    return lab_name in place(function, n_positional, {lab_name: 1}).where
+
+
+def model_dtype(model):
+    """The floating dtype of a model's parameters (float32 or float64: the lab fixes none), else float32."""
+    dtypes = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    return dtypes.pop() if len(dtypes) == 1 else torch.float32
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A task: its modules, its first check, its verdict
+# ---------------------------------------------------------------------------------------------------------
+
+VERDICTS = {}  # task -> {"failed": [first lines], "passed": n, "skipped": n}
+NOTES = {}  # task -> what the checks found about the conventions a solution chose, for the summary
+
+
+def note(task, text):
+    notes = NOTES.setdefault(task, [])
+    if text not in notes:
+        notes.append(text)
+
+
+class Task:
+    """One lab task's modules, imported afresh (import_task), and the result of its first check.
+
+    `first_check` is a function of the Task that fails (lab_fail) when the basic calls of the lab do not
+    run; it runs once. When it fails, the task's first check (test_imports) reports it and every other
+    check of the task skips with a pointer to it: one root cause, one failure."""
+
+    def __init__(self, name, folder, seconds, first_check):
+        self.name, self.folder = name, folder
+        CURRENT["folder"] = folder
+        self.modules, self.stand_ins = import_task(folder, name, seconds)
+        for package, importer in self.stand_ins:
+            note(name, f"{importer} imports {package}, not installed here: a stand-in was used")
+        self.first_check, self.problem, self.checked = first_check, None, False
+
+    def module(self, name=None):
+        module = self.modules.get(name or self.name)
+        return None if isinstance(module, str) else module
+
+    def run_first_check(self):
+        if not self.checked:
+            self.checked = True
+            try:
+                module = self.modules[self.name]
+                expect(not isinstance(module, str), f"{self.name}: the lab asks for a module {self.name}.py; {module}")
+                seed_everything()
+                self.first_check(self)
+            except pytest.fail.Exception as failure:
+                self.problem = str(failure)
+        return self.problem
+
+
+def check_names(task, names):
+    """Fail naming what the lab names in the task's module and the module lacks."""
+    module = task.module()
+    missing = [f for f in names if not callable(getattr(module, f, None))]
+    expect(not missing, f"{task.name}: the lab names {', '.join(names)} in {task.name}.py; "
+                        f"missing: {', '.join(missing)}")
+
+
+def approx(x, y, rtol):
+    return abs(x - y) <= rtol * max(abs(x), abs(y), 1e-12)
+
+
+def numbers_in(text):
+    """The numbers written in `text`, each as (value, the rounding its digits allow)."""
+    found = []
+    for token in text.replace(",", " ").replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " ") \
+            .replace("=", " ").replace(":", " ").split():
+        try:
+            value = float(token)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            mantissa = token.lower().split("e")[0]
+            digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+            exponent = int(token.lower().split("e")[1]) if "e" in token.lower() else 0
+            found.append((value, 0.5 * 10.0 ** (exponent - digits) + 1e-9 * abs(value)))
+    return found
+
+
+def task_fixtures(name, first_check):
+    """The fixtures of one task's test file: `lab_task` (the Task, imported once for the file, after which
+    the global state is put back) and `name` (its module, or a skip when the first check failed or the
+    module lacks a name the check uses)."""
+
+    @pytest.fixture(scope="module", name="lab_task")
+    def lab_task(request):
+        clean = GlobalState()
+        folder = request.config.lab_folder
+        task = Task(name, folder, request.config.getoption("--lab-time-limit"), first_check)
+        yield task
+        clean.restore()
+
+    @pytest.fixture(name=name)
+    def module(lab_task):
+        problem = lab_task.run_first_check()
+        if problem:
+            pytest.skip(f"{name}: its first check failed (test_imports)")
+        return LabModule(lab_task.module())
+
+    return lab_task, module
+
+
+def check_first(lab_task):
+    """The body of each task's test_imports: the first check's failure, reported once."""
+    __tracebackhide__ = True
+    problem = lab_task.run_first_check()
+    if problem:
+        lab_fail(problem)
 
 
 class LabModule:
-    """A student's module whose missing names skip the check that uses them: test_imports reports them."""
+    """A student's module whose missing names skip the check that uses them (the first check names them)."""
 
     def __init__(self, module):
         self.module = module
@@ -127,26 +500,242 @@ class LabModule:
         try:
             return getattr(self.module, name)
         except AttributeError:
-            pytest.skip(f"{self.module.__name__}.{name} is missing (see its test_imports check)")
+            pytest.skip(f"{self.module.__name__}.{name} is missing")
 
 
-def module_fixture(name):
-    """A fixture giving the imported module `name`; its checks skip when it did not import, or when a name
-    they use is missing (the task's test_imports check fails for those, once)."""
+# ---------------------------------------------------------------------------------------------------------
+# The PyTorch tasks (pt_logreg, pt_deep): their shared calls, and independent answers to check them against
+# ---------------------------------------------------------------------------------------------------------
 
-    @pytest.fixture
-    def fixture(lab_modules):
-        module = lab_modules[name]
-        if isinstance(module, str):
-            pytest.skip(f"{name}.py did not import (see its test_imports check)")
-        return LabModule(module)
-
-    return fixture
+def overlapping_classes(n=100, seed=0):
+    """Three Gaussian classes in 2-D, centred and overlapping: the loss without a penalty has one finite
+    optimum (no line separates them). X [3n x 2] float64, Y_ [3n]."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([c + rng.standard_normal((n, 2)) for c in ([0.0, 0.0], [1.5, 0.5], [0.5, 1.5])])
+    return X - X.mean(axis=0), np.repeat([0, 1, 2], n)
 
 
-def check_imports(lab_modules, name, functions):
-    """The task's first check: the module imports and has the functions or classes the lab names."""
-    module = lab_modules[name]
-    expect(not isinstance(module, str), f"{name}: the lab asks for a module {name}.py; {module}")
-    missing = [f for f in functions if not callable(getattr(module, f, None))]
-    expect(not missing, f"{name}: the lab names {', '.join(functions)} in {name}.py; missing: {', '.join(missing)}")
+def tensors(model, X, Y_, C):
+    """X and the one-hot Yoh_ as tensors in the model's dtype (float32 or float64: the lab fixes none)."""
+    dtype = model_dtype(model)
+    return torch.tensor(X, dtype=dtype), torch.tensor(np.eye(C)[Y_], dtype=dtype)
+
+
+def make_model(task, cls, args, lab_values=None):
+    """cls(*args) (PTLogreg(D, C), PTDeep(config, activation)), checked to be an nn.Module; `lab_values`
+    ({'param_lambda': ...}) go where the constructor takes them, if it does."""
+    description = f"{cls.__name__}({', '.join(getattr(a, '__name__', None) or repr(a) for a in args)})"
+    model = lab_call(task, description, cls, args, lab_values)
+    expect(isinstance(model, torch.nn.Module), f"{task}: {cls.__name__} should inherit from torch.nn.Module (the lab's "
+                                               f"template); it is a {type(model).__mro__[1].__name__}")
+    return model
+
+
+def forward_probabilities(task, model, X):
+    """model.forward(X), checked to be class probabilities [N x C]: a tensor of rows summing to 1 (or their
+    logarithms, log_softmax's: accepted and noted); returned as probabilities."""
+    probs = call(task, "model.forward(X)", model.forward, X)
+    N = len(X)
+    expect(isinstance(probs, torch.Tensor) and probs.dim() == 2 and probs.shape[0] == N,
+           f"{task}: forward(X) should return the class probabilities [N x C] as a tensor; got "
+           f"{tuple(probs.shape) if isinstance(probs, torch.Tensor) else type(probs).__name__}")
+    values = probs.detach().double()
+    if bool((values <= 0).all()) and torch.allclose(values.exp().sum(dim=1), torch.ones(N, dtype=torch.float64),
+                                                    atol=1e-4):
+        note(task, "forward returns log-probabilities")
+        return probs.exp()
+    sums = values.sum(dim=1)
+    expect(torch.allclose(sums, torch.ones_like(sums), atol=1e-4) and bool((values >= 0).all()),
+           f"{task}: forward(X) should return probabilities (the lab: probs = softmax(...)): rows of non-negative "
+           f"numbers summing to 1; its first rows sum to {short([round(v, 4) for v in sums[:3].tolist()])} (are "
+           "these the scores, before the softmax?)")
+    return probs
+
+
+def get_loss(task, model, X, Yoh_, param_lambda=0.0):
+    """model.get_loss(X, Yoh_) with the penalty where it takes one, checked to be a one-number tensor."""
+    loss = lab_call(task, "model.get_loss(X, Yoh_)", model.get_loss, (X, Yoh_), {"param_lambda": param_lambda})
+    expect(isinstance(loss, torch.Tensor) and loss.numel() == 1,
+           f"{task}: get_loss(X, Yoh_) should return the loss as a one-number tensor; got {short(loss, 120)}")
+    return loss
+
+
+def run_train(task, train, model, X, Yoh_, param_niter, param_delta, param_lambda=0.0):
+    """The lab's train(model, X, Yoh_, param_niter, param_delta), the penalty where it takes one; what it
+    printed is dropped."""
+    description = f"train(model, X, Yoh_, {param_niter}, {param_delta})"
+    lab_values = {"param_niter": param_niter, "param_delta": param_delta, "param_lambda": param_lambda}
+    printed_by(lab_call, task, description, train, (model, X, Yoh_), lab_values)
+
+
+def run_eval(task, eval, model, X, C):
+    """The lab's eval(model, X) with X a NumPy array in the model's dtype, checked to return the class
+    probabilities [N x C] as np.array; returned in float64."""
+    X = np.asarray(X, dtype=np.float64 if model_dtype(model) == torch.float64 else np.float32)
+    probs = call(task, "eval(model, X)", eval, model, X)
+    expect(isinstance(probs, np.ndarray) and probs.shape == (len(X), C),
+           f"{task}: eval(model, X) takes X as np.array and should return the class probabilities [N x C] = "
+           f"({len(X)}, {C}) as np.array (the lab's template: .detach().numpy()); got {type(probs).__name__} "
+           f"{getattr(probs, 'shape', '')}" + (" (class indices?)" if getattr(probs, "ndim", 0) == 1 else ""))
+    probs = probs.astype(np.float64)
+    expect(np.allclose(probs.sum(axis=1), 1, atol=1e-4) and np.all(probs >= 0),
+           f"{task}: eval(model, X) should return probabilities: rows of non-negative numbers summing to 1")
+    return probs
+
+
+def weights_and_biases(model):
+    """The model's weight matrices (2-D with both sides > 1) and the rest (biases, [C] or [1 x C])."""
+    weights = [p for p in model.parameters() if p.dim() == 2 and min(p.shape) > 1]
+    return weights, [p for p in model.parameters() if not any(p is w for w in weights)]
+
+
+def squared_norms(model):
+    weights, biases = weights_and_biases(model)
+    return (sum(float((w.detach().double() ** 2).sum()) for w in weights),
+            sum(float((b.detach().double() ** 2).sum()) for b in biases))
+
+
+def logreg_optimum(X, Y_, factor=0.0, param_lambda=0.0, biases=False):
+    """Probabilities [N x C] at the minimum of mean NLL + factor * param_lambda * (||W||^2 [+ ||b||^2]) for
+    multinomial logistic regression, found by scipy's L-BFGS in float64: the answer a trained model must
+    reach, computed without the student's code."""
+    from scipy.optimize import minimize
+
+    N, D = X.shape
+    C = int(Y_.max()) + 1
+    Yoh_ = np.eye(C)[Y_]
+    penalty = factor * param_lambda
+
+    def objective(theta):
+        W, b = theta[:D * C].reshape(D, C), theta[D * C:]
+        S = X @ W + b
+        S = S - S.max(axis=1, keepdims=True)
+        log_p = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+        G = (np.exp(log_p) - Yoh_) / N  # d(mean NLL) / dS
+        loss = -np.sum(Yoh_ * log_p) / N + penalty * (np.sum(W ** 2) + biases * np.sum(b ** 2))
+        grad = np.concatenate([(X.T @ G + 2 * penalty * W).ravel(), G.sum(axis=0) + 2 * penalty * biases * b])
+        return loss, grad
+
+    theta = minimize(objective, np.zeros(D * C + C), jac=True, method="L-BFGS-B",
+                     options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10_000}).x
+    S = X @ theta[:D * C].reshape(D, C) + theta[D * C:]
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    return P / P.sum(axis=1, keepdims=True)
+
+
+PENALTY_NAMES = {0.5: "lambda/2 ||W||^2 (SGD's weight_decay=lambda)", 1.0: "lambda ||W||^2"}
+
+
+def same_start(models):
+    """Give every model the first one's parameters, set to a fixed pattern away from any symmetric start."""
+    with torch.no_grad():
+        for parameters in zip(*(m.parameters() for m in models), strict=True):
+            pattern = torch.linspace(-1, 1, parameters[0].numel()).reshape(parameters[0].shape)
+            for p in parameters:
+                p.copy_(pattern)
+
+
+def loss_penalty_factor(task, cls, args):
+    """The penalty get_loss adds with param_lambda (given to get_loss, or to the constructor), as the factor
+    f of lambda ||W||^2: 0.5 or 1.0, checked; None when get_loss has no place for param_lambda."""
+    lam = 0.1
+    model = make_model(task, cls, args)
+    if takes(model.get_loss, "param_lambda", 2):
+        models, lambdas = [model, model], [0.0, lam]
+    elif takes(cls, "param_lambda", len(args)):
+        models, lambdas = [make_model(task, cls, args, {"param_lambda": v}) for v in (0.0, lam)], [0.0, 0.0]
+    else:
+        return None
+    same_start(models)
+    X, Yoh_ = tensors(model, *overlapping_classes(20), 3)
+    plain, penalized = (float(get_loss(task, m, X, Yoh_, v).detach()) for m, v in zip(models, lambdas, strict=True))
+    weights, biases = squared_norms(model)
+    for norm in (weights, weights + biases):  # on the weights (the lab's), or on every parameter
+        for factor in PENALTY_NAMES:
+            if approx(penalized - plain, factor * lam * norm, 1e-4):
+                return factor
+    expect(abs(penalized - plain) > 1e-6 * abs(plain),
+           f"{task}: get_loss(X, Yoh_, param_lambda={lam}) is the same as with param_lambda=0: the penalty is ignored")
+    lab_fail(f"{task}: with param_lambda={lam}, get_loss should add an L2 penalty on the weights, lambda ||W||^2 = "
+             f"{lam * weights:.6f} (or half of it); it adds {penalized - plain:.6f}")
+
+
+def check_regularized_training(task, cls, args, train, eval, loss_factor):
+    """train(model, X, Yoh_, 2000, 0.5) with param_lambda = 0.05 should reach the minimum of the mean NLL
+    plus an L2 penalty on the weights: lambda ||W||^2, or lambda/2 ||W||^2 (SGD's weight_decay=lambda),
+    and the one get_loss reports (`loss_factor`, None if it has none) unless the decay is the optimizer's.
+    The penalty goes where the solution takes it: train, the constructor, a module global or an
+    attribute of the model. Returns the penalty found (its factor)."""
+    lam, niter, delta = 0.05, 2000, 0.5
+    X, Y_ = overlapping_classes()
+    in_train = takes(train, "param_lambda", 3)
+    model = make_model(task, cls, args, {} if in_train else {"param_lambda": lam})
+    if not in_train and not takes(cls, "param_lambda", len(args)):
+        attributes = [n for n, v in vars(model).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        attribute = named_like("param_lambda", attributes)
+        expect(attribute is not None,
+               f"{task}: the lab asks for regularization (param_lambda); found no place to give it: not an argument "
+               f"of train or {cls.__name__}, not a module-level global, not an attribute of the model")
+        setattr(model, attribute, lam)
+    run_train(task, train, model, *tensors(model, X, Y_, 3), niter, delta, lam)
+    probs = run_eval(task, eval, model, X, 3)
+    gap, factor, _ = min((np.abs(probs - logreg_optimum(X, Y_, f, lam, b)).max(), f, b)
+                              for f in (0.0, 0.5, 1.0, 1.5, 2.0) for b in (False, True))
+    expect(gap < 0.01, f"{task}: train with param_lambda={lam} should reach the minimum of the mean NLL plus an L2 "
+                       "penalty on the weights; its probabilities are not those of lambda ||W||^2, lambda/2 ||W||^2 "
+                       f"(weight_decay=lambda), nor of no penalty (up to {gap:.3f} away from the nearest): is "
+                       "param_lambda used for something else than an L2 penalty (label smoothing, dropout)?")
+    expect(factor != 0, f"{task}: train(..., param_lambda={lam}) reaches the minimum of the unpenalized loss: "
+                        "param_lambda is taken and ignored")
+    allowed = {0.5, 1.0} if loss_factor is None else {loss_factor, 0.5}
+    expect(factor in allowed,
+           f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus {factor:g} lambda ||W||^2"
+           + (f", while get_loss reports {PENALTY_NAMES[loss_factor]}" if loss_factor else "")
+           + ": the penalty is applied twice (in the loss and again as the optimizer's weight_decay?)"
+           if factor > max(allowed) else
+           f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus {factor:g} lambda ||W||^2, "
+           f"while get_loss reports {PENALTY_NAMES.get(loss_factor)}: the penalty trained is not the one reported")
+    note(task, f"penalty: {PENALTY_NAMES[factor]}")
+    return factor
+
+
+def check_loss_is_the_mean_nll(task, model):
+    """get_loss(X, Yoh_) without a penalty should be the mean NLL of forward's probabilities (shared by
+    pt_logreg and pt_deep)."""
+    same_start([model])
+    X, Yoh_ = tensors(model, *overlapping_classes(20), 3)
+    probs = forward_probabilities(task, model, X).detach().double()
+    loss = get_loss(task, model, X, Yoh_)
+    targets = Yoh_.double()
+    expected = -(targets * probs.log()).sum(dim=1).mean()
+    value = loss.detach().double()
+    hint = ""
+    if torch.isclose(value, -(targets * probs.log()).sum(), rtol=1e-4):
+        hint = (" It is the sum: the lab asks for a loss that does not depend on the size of the training data "
+                "(the mean).")
+    elif torch.isclose(value, -(targets * torch.log_softmax(probs, dim=1)).sum(dim=1).mean(), rtol=1e-4):
+        hint = (" It is the cross entropy of a second softmax over forward's probabilities: nn.CrossEntropyLoss and "
+                "F.cross_entropy take scores (logits), not probabilities.")
+    expect(torch.isclose(value, expected, rtol=1e-4),
+           f"{task}: get_loss(X, Yoh_) should be the mean over the data of -log P(Y = y_i | x_i) from forward's "
+           f"probabilities: {expected.item():.6f}; got {value.item():.6f}." + hint)
+    loss.backward()
+    expect(all(p.grad is not None for p in model.parameters()),
+           f"{task}: get_loss should be computed from the parameters with torch operations, so that "
+           "loss.backward() gives every parameter a gradient; some got none")
+
+
+def check_reaches_the_optimum(task, model, train, eval, name):
+    """train(model, X, Yoh_, 2000, 0.5) on three overlapping classes should reach the minimum of the mean
+    NLL that scikit-learn's LogisticRegression finds (shared by pt_logreg and pt_deep's [2, 3])."""
+    X, Y_ = overlapping_classes()
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, Y_)
+    optimum = float(-np.mean(np.log(reference.predict_proba(X)[np.arange(len(Y_)), Y_])))
+    run_train(task, train, model, *tensors(model, X, Y_, 3), 2000, 0.5)
+    probs = run_eval(task, eval, model, X, 3)
+    loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(Y_)), Y_], 1e-300))))
+    # 2000 steps of 0.5 from any small start reach the optimum of this well-conditioned problem to 1e-4 by
+    # gradient descent; 0.01 leaves room for other optimizers and float32 rounding.
+    expect(loss <= optimum + 0.01, f"{task}: train({name}, X, Yoh_, 2000, 0.5) on three overlapping classes should "
+                                   f"reach the minimum of the mean NLL, {optimum:.4f} (scikit-learn's "
+                                   f"LogisticRegression on the same data and objective); it reached {loss:.4f}")

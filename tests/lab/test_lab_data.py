@@ -1,18 +1,24 @@
-"""Task 1, data.py: lab 0's module, upgraded with sample_gmm_2d and graph_data(special=...)."""
+"""Task 1, data.py: lab 0's module, upgraded with sample_gmm_2d and graph_data(special=...).
+
+Lab 1 names sample_gauss_2d, sample_gmm_2d, graph_surface and graph_data; a module without them fails
+its first check. Lab 0's metrics (eval_perf_binary, eval_perf_multi, eval_AP, class_to_onehot), whose
+results lab 1 prints without naming them, are checked where the module has them; lab 0's demo stub
+myDummyDecision is not asked for (lab 1 never names it).
+"""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sklearn.metrics
-from lab_check import call, check_imports, expect, module_fixture
+from lab_check import call, check_first, check_names, expect, short, task_fixtures
+from matplotlib.collections import PathCollection
 
-data = module_fixture("data")
-NAMES = ("sample_gauss_2d", "sample_gmm_2d", "eval_perf_binary", "eval_perf_multi", "eval_AP", "class_to_onehot",
-         "graph_surface", "graph_data", "myDummyDecision")
+NAMES = ("sample_gauss_2d", "sample_gmm_2d", "graph_surface", "graph_data")
+lab_task, data = task_fixtures("data", lambda task: check_names(task, NAMES))
 
 
-def test_imports(lab_modules):
-    check_imports(lab_modules, "data", NAMES)
+def test_imports(lab_task):
+    check_first(lab_task)
 
 
 def as_labels(Y_, name):
@@ -73,7 +79,7 @@ def test_eval_perf_binary_agrees_with_sklearn(data):
     expected = (sklearn.metrics.accuracy_score(Y_, Y), sklearn.metrics.recall_score(Y_, Y),
                 sklearn.metrics.precision_score(Y_, Y))
     expect(isinstance(result, tuple) and len(result) == 3,
-           f"data: eval_perf_binary(Y, Y_) should return (accuracy, recall, precision) (lab 0); got {result!r}")
+           f"data: eval_perf_binary(Y, Y_) should return (accuracy, recall, precision) (lab 0); got {short(result)}")
     expect(np.allclose(result, expected),
            f"data: eval_perf_binary(Y, Y_) should return (accuracy, recall, precision) = "
            f"({expected[0]:.4f}, {expected[1]:.4f}, {expected[2]:.4f}) as sklearn.metrics computes them; got "
@@ -86,13 +92,15 @@ def test_eval_perf_multi_agrees_with_sklearn(data):
     Y_ = rng.integers(0, 3, 300)
     Y = np.where(rng.random(300) < 0.7, Y_, rng.integers(0, 3, 300))
     result = call("data", "eval_perf_multi(Y, Y_)", data.eval_perf_multi, Y, Y_)
-    expect(isinstance(result, tuple) and len(result) == 3,
-           f"data: eval_perf_multi(Y, Y_) should return (accuracy, pr, M) (lab 0); got {type(result).__name__}")
+    expect(isinstance(result, (tuple, list)) and len(result) == 3,
+           "data: eval_perf_multi(Y, Y_) should return the three values (accuracy, pr, M) (lab 0); got "
+           + (f"a {type(result).__name__} of length {len(result)}: {short(result, 120)}" if hasattr(result, "__len__")
+              else short(result)))
     accuracy, pr, M = result
     expect(np.isclose(accuracy, sklearn.metrics.accuracy_score(Y_, Y)),
            f"data: eval_perf_multi's accuracy should be {sklearn.metrics.accuracy_score(Y_, Y):.4f}; got {accuracy}")
     M_expected = sklearn.metrics.confusion_matrix(Y_, Y)
-    expect(np.array_equal(np.asarray(M), M_expected),
+    expect(np.shape(M) == M_expected.shape and np.array_equal(np.asarray(M), M_expected),
            "data: eval_perf_multi's M should be the confusion matrix with rows = true class and columns = "
            f"predicted\n{M_expected}\ngot\n{np.asarray(M)}")
     recall = sklearn.metrics.recall_score(Y_, Y, average=None)
@@ -100,7 +108,7 @@ def test_eval_perf_multi_agrees_with_sklearn(data):
     expected = np.stack([recall, precision], axis=1)
     expect(np.shape(pr) == (3, 2) and np.allclose(np.asarray(pr, dtype=float), expected),
            f"data: eval_perf_multi's pr should list (recall_i, precision_i) per class:\n{expected.round(4)}\ngot\n"
-           f"{np.asarray(pr, dtype=float).round(4) if np.shape(pr) == (3, 2) else pr}")
+           f"{np.asarray(pr, dtype=float).round(4) if np.shape(pr) == (3, 2) else short(pr)}")
 
 
 @pytest.mark.parametrize("ranked, expected", [
@@ -121,24 +129,53 @@ def test_class_to_onehot(data):
            f"data: class_to_onehot([0, 2, 1, 2]) should be the one-hot matrix\n{np.eye(3)[Y]}\ngot\n{result}")
 
 
-def test_myDummyDecision(data):
-    X = np.array([[1.0, 2.0], [5.0, 5.0], [0.0, 0.0]])
-    result = np.asarray(call("data", "myDummyDecision(X)", data.myDummyDecision, X)).ravel()
-    expect(np.allclose(result, X[:, 0] + X[:, 1] - 5),
-           f"data: myDummyDecision(X) is X[:,0] + X[:,1] - 5 (lab 0); for {X.tolist()} got {result.tolist()}")
+def decision(X):
+    """Lab 0's dummy decision, written here: a solution need not keep myDummyDecision."""
+    return X[:, 0] + X[:, 1] - 5
 
 
-def test_graph_surface_and_graph_data_with_special_draw(data):
-    X = np.array([[1.0, 1.0], [2.0, 5.0], [6.0, 4.0], [8.0, 9.0], [3.0, 7.0], [9.0, 1.0]])
-    Y_ = np.array([0, 1, 1, 0, 1, 0])
-    Y = data.myDummyDecision(X) > 0.5  # lab 0's pattern: boolean predictions
+def test_graph_surface_draws_the_function(data):
+    X = np.array([[1.0, 1.0], [2.0, 5.0], [6.0, 4.0], [8.0, 9.0]])
     rect = (np.min(X, axis=0), np.max(X, axis=0))
     plt.figure()
-    try:
-        call("data", "graph_surface(myDummyDecision, rect, offset=0)", data.graph_surface, data.myDummyDecision, rect,
-             offset=0)
-        call("data", "graph_data(X, Y_, Y, special=[0, 3])", data.graph_data, X, Y_, Y, special=[0, 3])
-        expect(plt.gcf().axes and plt.gca().has_data(), "data: graph_surface and graph_data should draw on the "
-                                                        "current figure; it is empty")
-    finally:
-        plt.close("all")
+    call("data", "graph_surface(function, rect, offset=0)", data.graph_surface, decision, rect, offset=0)
+    expect(plt.gcf().axes and plt.gca().has_data(), "data: graph_surface(function, rect, offset) should draw the "
+                                                    "function's values on the current figure; it is empty")
+
+
+def marker_sizes(ax):
+    """[(x, y, area in points^2)] of every marker on ax: scatter's collections and plot's lines."""
+    drawn = []
+    for collection in ax.collections:
+        if isinstance(collection, PathCollection):
+            sizes = np.asarray(collection.get_sizes(), dtype=float)
+            sizes = sizes if sizes.size else np.array([plt.rcParams["lines.markersize"] ** 2])
+            drawn += [(x, y, sizes[i % sizes.size]) for i, (x, y) in enumerate(np.asarray(collection.get_offsets()))]
+    for line in ax.lines:
+        if line.get_marker() not in (None, "None", "", " ", ","):
+            points = zip(line.get_xdata(), line.get_ydata(), strict=True)
+            drawn += [(x, y, line.get_markersize() ** 2) for x, y in points]
+    return drawn
+
+
+def test_graph_data_draws_special_points_twice_as_large(data):
+    # Lab 1: "special assigns a list of data indices which are to be emphasized by doubling the size of
+    # their symbols". Lab 0's pattern gives boolean predictions (decision(X) > 0.5).
+    X = np.array([[1.0, 1.0], [2.0, 5.0], [6.0, 4.0], [8.0, 9.0], [3.0, 7.0], [9.0, 1.0]])
+    Y_ = np.array([0, 1, 1, 0, 1, 0])
+    special = [0, 3]
+    plt.figure()
+    call("data", "graph_data(X, Y_, Y, special=[0, 3])", data.graph_data, X, Y_, decision(X) > 0.5, special=special)
+    drawn = marker_sizes(plt.gca())
+    sizes = []
+    for x, y in X:
+        at = [s for dx, dy, s in drawn if abs(dx - x) < 1e-9 and abs(dy - y) < 1e-9]
+        expect(at, f"data: graph_data(X, Y_, Y) should draw every point with a marker (scatter); nothing is drawn at "
+                   f"({x:g}, {y:g})")
+        sizes.append(max(at))
+    sizes = np.array(sizes)
+    plain = np.delete(sizes, special)
+    expect(sizes[special].min() >= 1.5 * plain.max(),
+           f"data: graph_data(..., special=[0, 3]) should draw the special points with symbols twice the size of the "
+           f"others (lab 1); their marker areas are {sizes[special].tolist()}, the others' {plain.tolist()} (are the "
+           "larger sizes computed but not passed to scatter's s=?)")

@@ -1,8 +1,12 @@
 """Task 5, pt_deep.py: `PTDeep(config, activation)`, weights and biases in nn.ParameterList, `count_params`,
 the same train/eval interface as PTLogreg.
 
-The lab's train and eval are taken from pt_deep.py when it has them, else from pt_logreg.py. The lab
-leaves open the initialization: the checks train from several starts where one could be unlucky.
+The lab's train and eval are taken from pt_deep.py when it has them, else from pt_logreg.py. PTDeep's
+forward returns probabilities, as PTLogreg's does (the lab: probs = softmax(h * W_2 + b_2)). The lab
+leaves open the initialization (the checks train from several starts where one could be unlucky), the
+dtype, and where param_lambda goes (as for PTLogreg). PTDeep([2, 3]) is checked against the optimum an
+independent logistic regression finds, not against the solution's PTLogreg, so that a fault in one
+task does not show up in the other.
 """
 
 import contextlib
@@ -12,40 +16,61 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from lab_check import call, check_imports, expect, module_fixture
+from lab_check import (
+    call,
+    check_first,
+    check_loss_is_the_mean_nll,
+    check_names,
+    check_reaches_the_optimum,
+    check_regularized_training,
+    expect,
+    forward_probabilities,
+    lab_fail,
+    loss_penalty_factor,
+    make_model,
+    overlapping_classes,
+    run_eval,
+    run_train,
+    short,
+    task_fixtures,
+    tensors,
+)
 
-pt_deep = module_fixture("pt_deep")
 
-
-def test_imports(lab_modules):
-    check_imports(lab_modules, "pt_deep", ("PTDeep",))
-    for name in ("train", "eval"):
-        expect(lab_function(lab_modules, name), f"pt_deep: PTDeep trains and evaluates with the lab's {name}(model, "
-                                                "...), as PTLogreg does; neither pt_deep.py nor pt_logreg.py has one "
-                                                "that imports")
-
-
-def make(pt_deep, config, activation=torch.relu):
-    model = call("pt_deep", f"PTDeep({config}, {getattr(activation, '__name__', activation)})", pt_deep.PTDeep,
-                 config, activation)
-    expect(isinstance(model, nn.Module), "pt_deep: PTDeep should inherit from torch.nn.Module, as PTLogreg does")
-    return model
-
-
-def lab_function(lab_modules, name):
+def lab_function(task, name):
     """pt_deep's train or eval, else pt_logreg's (the lab: the same interface as PTLogreg), else None."""
-    for module in (lab_modules["pt_deep"], lab_modules["pt_logreg"]):
-        if not isinstance(module, str) and callable(getattr(module, name, None)):
+    for module in (task.module("pt_deep"), task.module("pt_logreg")):
+        if module is not None and callable(getattr(module, name, None)):
             return getattr(module, name)
     return None
 
 
-def lab_functions(lab_modules):
-    """The lab's (train, eval) for PTDeep; the check skips without them (test_imports fails for that)."""
-    train, eval = lab_function(lab_modules, "train"), lab_function(lab_modules, "eval")
-    if train is None or eval is None:
-        pytest.skip("no train or eval to train PTDeep with (see test_imports)")
-    return train, eval
+def first_check(task):
+    check_names(task, ("PTDeep",))
+    for name in ("train", "eval"):
+        expect(lab_function(task, name), f"pt_deep: PTDeep trains and evaluates with the lab's {name}(model, ...), as "
+                                         "PTLogreg does; neither pt_deep.py nor pt_logreg.py has one that imports")
+    model = make_model("pt_deep", task.module().PTDeep, ([2, 5, 3], torch.relu))
+    X, Y_ = overlapping_classes(5)
+    forward_probabilities("pt_deep", model, tensors(model, X, Y_, 3)[0])
+    run_train("pt_deep", lab_function(task, "train"), model, *tensors(model, X, Y_, 3), 1, 0.1)
+    run_eval("pt_deep", lab_function(task, "eval"), model, X, 3)
+
+
+lab_task, pt_deep = task_fixtures("pt_deep", first_check)
+
+
+@pytest.fixture
+def train_eval(lab_task, pt_deep):
+    return lab_function(lab_task, "train"), lab_function(lab_task, "eval")
+
+
+def test_imports(lab_task):
+    check_first(lab_task)
+
+
+def make(pt_deep, config, activation=torch.relu):
+    return make_model("pt_deep", pt_deep.PTDeep, (config, activation))
 
 
 def test_weights_and_biases_are_parameter_lists(pt_deep):
@@ -68,15 +93,44 @@ def test_weights_and_biases_are_parameter_lists(pt_deep):
 @pytest.mark.parametrize("config, total", [([2, 3], 9), ([2, 5, 3], 33), ([784, 100, 10], 79510)])
 def test_count_params(pt_deep, config, total):
     model = make(pt_deep, config)
+    if not callable(getattr(type(model), "count_params", None)):
+        elsewhere = " (pt_deep.py has a function count_params(model); the lab asks for a method)" if callable(
+            getattr(pt_deep.module, "count_params", None)) else ""
+        lab_fail(f"pt_deep: the lab asks for a count_params method of PTDeep that prints every parameter's name and "
+                 f"shape and counts them; PTDeep has none{elsewhere}")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         result = call("pt_deep", "count_params()", model.count_params)
     numbers = [int(n) for n in "".join(c if c.isdigit() else " " for c in printed.getvalue()).split()]
-    expect(result == total or (result is None and total in numbers),
-           f"pt_deep: count_params() of PTDeep({config}) should count {total} parameters (the lab: [2, 3] gives 9); "
-           f"it returned {result!r}" + ("" if result is not None else f" and printed the numbers {numbers}"))
-    expect(printed.getvalue().strip(), "pt_deep: count_params() should print the name and shape of every parameter "
-                                       "(named_parameters()); it printed nothing")
+    returned = result if isinstance(result, (tuple, list)) else [result]
+    counted = total in returned or (result is None and total in numbers)
+    expect(counted, f"pt_deep: count_params() of PTDeep({config}) should count {total} parameters (the lab: [2, 3] "
+                    f"gives 9); it returned {short(result, 120)}" + ("" if result is not None else
+                                                                     f" and printed the numbers {short(numbers, 120)}"))
+    expect(printed.getvalue().strip(), f"pt_deep: count_params() counts the {total} parameters of PTDeep({config}) "
+                                       "right, and should also print the name and shape of every parameter (the lab: "
+                                       "named_parameters()); it printed nothing")
+
+
+def test_forward_gives_probabilities_and_get_loss_is_their_mean_nll(pt_deep):
+    model = make(pt_deep, [2, 5, 3])
+    if not callable(getattr(model, "get_loss", None)):
+        pytest.skip("PTDeep has no get_loss (its train computes the loss): checked through training")
+    check_loss_is_the_mean_nll("pt_deep", model)
+
+
+def test_config_2_3_is_logistic_regression(pt_deep, train_eval):
+    # The lab: "try out configuration [2,3] on the same data ... Make sure the results are the same as
+    # before": the one optimum of multinomial logistic regression, reached through pt_deep's own eval.
+    torch.manual_seed(0)
+    check_reaches_the_optimum("pt_deep", make(pt_deep, [2, 3]), *train_eval, "PTDeep([2, 3])")
+
+
+def test_param_lambda_is_an_l2_penalty_for_config_2_3(pt_deep, train_eval):
+    factor = None
+    if callable(getattr(make(pt_deep, [2, 3]), "get_loss", None)):
+        factor = loss_penalty_factor("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu))
+    check_regularized_training("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu), *train_eval, factor)
 
 
 def xor_blobs(n=20, seed=0):
@@ -86,40 +140,17 @@ def xor_blobs(n=20, seed=0):
     return X, np.repeat([0, 0, 1, 1], n)
 
 
-def test_config_2_3_is_logistic_regression_like_ptlogreg(pt_deep, lab_modules):
-    # Both trained to the unique optimum of the same convex loss: the lab's "make sure the results are the
-    # same as before", whatever each starts from.
-    rng = np.random.default_rng(0)
-    X = np.vstack([c + rng.standard_normal((60, 2)) for c in ([0.0, 0.0], [1.5, 0.5], [0.5, 1.5])])
-    X -= X.mean(axis=0)
-    Yoh_ = torch.tensor(np.eye(3)[np.repeat([0, 1, 2], 60)], dtype=torch.float32)
-    train, eval = lab_functions(lab_modules)
-    if isinstance(lab_modules["pt_logreg"], str):
-        pytest.skip("pt_logreg.py did not import: nothing to compare with")
-    torch.manual_seed(0)
-    deep, logreg = make(pt_deep, [2, 3]), call("pt_logreg", "PTLogreg(2, 3)", lab_modules["pt_logreg"].PTLogreg, 2, 3)
-    for name, model in (("PTDeep([2, 3])", deep), ("PTLogreg(2, 3)", logreg)):
-        call("pt_deep", f"train({name}, X, Yoh_, 3000, 0.5)", train, model, torch.tensor(X, dtype=torch.float32),
-             Yoh_, 3000, 0.5)
-    difference = np.abs(np.asarray(eval(deep, X)) - np.asarray(eval(logreg, X))).max()
-    expect(difference < 0.01, "pt_deep: PTDeep([2, 3]) is logistic regression: trained like PTLogreg(2, 3) on the "
-                              "same data it should give the same probabilities (3000 steps of 0.5 reach the one "
-                              f"optimum); they differ by up to {difference:.3f}")
-
-
 @pytest.mark.parametrize("activation", [torch.relu, torch.sigmoid, torch.tanh], ids=["relu", "sigmoid", "tanh"])
-def test_hidden_layers_learn_with_each_activation(pt_deep, lab_modules, activation):
+def test_hidden_layers_learn_with_each_activation(pt_deep, train_eval, activation):
     X, Y_ = xor_blobs()
-    Yoh_ = torch.tensor(np.eye(2)[Y_], dtype=torch.float32)
-    train, eval = lab_functions(lab_modules)
+    train, eval = train_eval
     results = []
     for seed in range(3):  # the best of three starts: an unlucky initialization is not the check's business
         torch.manual_seed(seed)
         model = make(pt_deep, [2, 10, 10, 2], activation)
-        call("pt_deep", f"train(PTDeep([2, 10, 10, 2], {activation.__name__}), X, Yoh_, 3000, 0.1)", train, model,
-             torch.tensor(X, dtype=torch.float32), Yoh_, 3000, 0.1)
-        probs = np.asarray(eval(model, X))
-        results.append(np.mean(probs.argmax(axis=1) == Y_))
+        Xt = tensors(model, X, Y_, 2)[0]
+        run_train("pt_deep", train, model, Xt, tensors(model, X, Y_, 2)[1], 3000, 0.1)
+        results.append(np.mean(run_eval("pt_deep", eval, model, X, 2).argmax(axis=1) == Y_))
         if results[-1] >= 0.95:
             break
     # sigmoid units learn slowly from a small start: fitting the XOR blobs is asked of ReLU and tanh, and of
@@ -127,5 +158,5 @@ def test_hidden_layers_learn_with_each_activation(pt_deep, lab_modules, activati
     needed = 0.6 if activation is torch.sigmoid else 0.95
     expect(max(results) >= needed, f"pt_deep: PTDeep([2, 10, 10, 2], {activation.__name__}) should learn four blobs "
                                    f"that no line separates (XOR) in 3000 steps of 0.1; best training accuracy of "
-                                   f"three starts {max(results):.3f} (is the activation applied to every hidden layer, "
-                                   f"and not to the output scores?)")
+                                   f"three starts {max(results):.3f} (is the activation applied to every hidden layer? "
+                                   "The loss and [2, 3] checks show whether the loss and its training are right)")
