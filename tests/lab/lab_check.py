@@ -200,24 +200,32 @@ class MissingThing:
 
 
 class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Last on sys.meta_path while a student's modules are imported: a module no other finder found is
-    served as a StandIn (never one of the lab's own modules). `served` lists (package, importer)."""
+    """Last on sys.meta_path while a student's modules are imported: a module that no other finder found,
+    imported by a line of the student's own code (never by a library probing for an optional package,
+    never one of the lab's modules), is served as a StandIn. `served` lists (package, importer)."""
 
     def __init__(self, folder):
         self.folder, self.served = folder, []
 
+    def importer(self):
+        """'data.py (line 3)' when the import statement being run is in the student's folder, else None."""
+        frame = sys._getframe(2)
+        while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
+                                     or frame.f_code.co_filename == __file__):
+            frame = frame.f_back
+        if frame is None or Path(frame.f_code.co_filename).resolve().parent != self.folder:
+            return None
+        return f"{Path(frame.f_code.co_filename).name} (line {frame.f_lineno})"
+
     def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] in LAB_MODULES:
+        root = fullname.split(".")[0]
+        served = {package for package, _ in self.served}
+        if root in LAB_MODULES or (root not in served and self.importer() is None):
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
-        importer = "a module"
-        for frame in inspect.stack()[1:]:
-            file = Path(frame.filename).resolve()
-            if file.parent == self.folder:
-                importer = f"{file.name} (line {frame.lineno})"
-                break
+        importer = self.importer() or "a module"
         if "." not in spec.name:
             self.served.append((spec.name, importer))
         return StandIn(spec.name, importer)
@@ -232,13 +240,20 @@ def import_task(folder, task, seconds):
 
     The folder comes first on sys.path and this project's folder is off it; afterwards sys.modules holds
     the lab's names as before, so the project's own tests keep this project's modules. A package this
-    environment lacks gets a stand-in (see StandIn): the checks fail only where it is used."""
+    environment lacks gets a stand-in (see StandIn): the checks fail only where it is used. A backend the
+    module picks at import (matplotlib.use("TkAgg")) is not taken: the checks draw off screen."""
     saved_modules = {name: sys.modules.pop(name) for name in LAB_MODULES if name in sys.modules}
     saved_path = sys.path[:]
     sys.path[:] = [str(folder)] + [p for p in sys.path if p and Path(p).resolve() != PROJECT]
     finder = StandInFinder(folder)
     sys.meta_path.append(finder)
     modules = {}
+    import matplotlib
+    import matplotlib.pyplot as plt
+    headless = contextlib.ExitStack()  # the checks draw off screen: a module's choice of backend is not taken
+    for owner, name in ((matplotlib, "use"), (plt, "switch_backend"), (plt, "show")):
+        headless.callback(setattr, owner, name, getattr(owner, name))
+        setattr(owner, name, lambda *args, **kwargs: None)
     try:
         for name in TASKS[task]:
             if not (folder / f"{name}.py").is_file():
@@ -252,6 +267,7 @@ def import_task(folder, task, seconds):
                     raise
                 modules[name] = f"importing {name}.py raised {describe(error)}"
     finally:
+        headless.close()
         sys.meta_path.remove(finder)
         sys.path[:] = saved_path
         for name in list(sys.modules):
