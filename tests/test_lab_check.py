@@ -62,8 +62,11 @@ CHOSEN = [
     # its own eval; the penalty as SGD's weight_decay; other names (n_iter, lr, reg), W1 as [D x H]
     ("other_choices", ("fcann2", "pt_logreg", "pt_deep", "ksvm_wrap"),
      ["penalty: lambda/2 ||W||^2 (SGD's weight_decay=lambda)", "forward returns log-probabilities"]),
-    # 7 the sum of the NLLs (the lab's fcann2 text), printed; 2 a required hidden size
-    ("sum_loss", ("fcann2",), ["loss: the sum of the NLLs (the lab's fcann2 text)"]),
+    # 7 the sum of the NLLs (the lab's fcann2 text), printed; 2 a required hidden size; param_lambda given
+    # to PTLogreg's constructor; pt_linreg's a, b, X, Y inside main()
+    ("sum_loss", ("fcann2", "pt_logreg", "pt_linreg"), ["loss: the sum of the NLLs (the lab's fcann2 text)"]),
+    # column biases and W @ X.T (the lab's vector equations); W as [C x D]; Adam in train
+    ("transposed", ("fcann2", "pt_logreg"), []),
 ]
 GLOBAL_STATE = [("data", "pt_deep", "pt_linreg", "pt_logreg"), ("pt_linreg",), ("data",)]
 

@@ -307,18 +307,22 @@ def module_globals(function):
 
 def named_like(lab_name, names):
     """Of `names`, the one that stands for `lab_name`: the name itself, else the one with one of the lab
-    name's words in it (of several, the one that is just that word), else a near spelling
-    (param_lambdba); None if there is none or no single one."""
+    name's words in it (of several, the one that is just that word); None if there is none or no single
+    one."""
     if lab_name in names:
         return lab_name
     words = LAB_NAMES[lab_name]
     matches = [n for n in names if words & set(n.lower().split("_"))]
     if len(matches) > 1:  # lr and lr_decay: the name that is one of the words itself
         matches = [n for n in matches if n.lower() in words]
-    if len(matches) == 1:
-        return matches[0]
-    close = difflib.get_close_matches(lab_name, names, n=2, cutoff=0.8)
-    return close[0] if len(close) == 1 else None
+    return matches[0] if len(matches) == 1 else None
+
+
+def spelled_like(name):
+    """The lab name `name` is a near spelling of (param_lambdba, param_nitre), or None."""
+    ratios = {lab: difflib.SequenceMatcher(None, name.lower(), lab).ratio() for lab in LAB_NAMES}
+    best = max(ratios, key=ratios.get)
+    return best if ratios[best] >= 0.85 and sorted(ratios.values())[-2] < ratios[best] - 0.05 else None
 
 
 class Placement:
@@ -331,18 +335,26 @@ class Placement:
 def place(function, n_positional, lab_values, hidden=None):
     """Where function(*data, ...) takes each value of `lab_values` ({lab name: value}, in the lab's order).
 
-    In order: a parameter after the data named like the lab's name (named_like); a module-level global
-    named like it (lab 0's template keeps param_niter, param_delta at the top of the module); then, by the
-    lab's order, the parameters after the data that are still required. A required parameter that looks
-    like the hidden layer's size gets `hidden`. What is left over is not placed (the caller decides)."""
+    In order: a parameter after the data named like the lab's name (named_like), then one spelled nearly
+    like it (spelled_like); a module-level global named like it (lab 0's template keeps param_niter,
+    param_delta at the top of the module); then, by the lab's order, the parameters after the data that
+    are still required. A required parameter that looks like the hidden layer's size gets `hidden`. What
+    is left over is not placed (the caller decides)."""
     placement = Placement()
     parameters = parameters_of(function)[n_positional:]
     free = [p.name for p in parameters]
-    for lab_name, value in lab_values.items():
-        name = named_like(lab_name, free)
-        if name is not None:
-            placement.arguments[name], placement.where[lab_name] = value, f"argument {name}"
-            free.remove(name)
+
+    def put(lab_name, name):
+        placement.arguments[name], placement.where[lab_name] = lab_values[lab_name], f"argument {name}"
+        free.remove(name)
+
+    for lab_name in lab_values:
+        if (name := named_like(lab_name, free)) is not None:
+            put(lab_name, name)
+    for name in list(free):
+        lab_name = spelled_like(name)
+        if lab_name in lab_values and lab_name not in placement.where:
+            put(lab_name, name)
     names = module_globals(function)
     numbers = [n for n, v in names.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     for lab_name, value in lab_values.items():
@@ -354,10 +366,9 @@ def place(function, n_positional, lab_values, hidden=None):
         if hidden is not None and (HIDDEN_WORDS & set(words) or any(w.startswith("hidden") for w in words)):
             placement.arguments[name] = hidden
             required.remove(name)
-    for lab_name, value in lab_values.items():
+    for lab_name in lab_values:
         if lab_name not in placement.where and required:
-            name = required.pop(0)
-            placement.arguments[name], placement.where[lab_name] = value, f"argument {name}"
+            put(lab_name, required.pop(0))
     placement.unfilled = required
     return placement
 
@@ -390,8 +401,8 @@ def lab_call(task, description, function, args, lab_values=None, hidden=None, op
 
 
 def takes(function, lab_name, n_positional):
-    """Whether `function` has a place (argument or global) for the lab's `lab_name`."""
-    return lab_name in place(function, n_positional, {lab_name: 1}).where
+    """Whether `function` has a place (argument or global) for the lab's `lab_name`, beside the others."""
+    return lab_name in place(function, n_positional, dict.fromkeys(LAB_NAMES, 1)).where
 
 
 def model_dtype(model):
@@ -663,9 +674,9 @@ def loss_penalty_factor(task, cls, args):
     else:
         return None
     same_start(models)
-    X, Yoh_ = tensors(model, *overlapping_classes(20), 3)
+    X, Yoh_ = tensors(models[0], *overlapping_classes(20), 3)
     plain, penalized = (float(get_loss(task, m, X, Yoh_, v).detach()) for m, v in zip(models, lambdas, strict=True))
-    weights, biases = squared_norms(model)
+    weights, biases = squared_norms(models[0])
     for norm in (weights, weights + biases):  # on the weights (the lab's), or on every parameter
         for factor in PENALTY_NAMES:
             if approx(penalized - plain, factor * lam * norm, 1e-4):
@@ -680,27 +691,23 @@ def check_regularized_training(task, cls, args, train, eval, loss_factor):
     """train(model, X, Yoh_, 2000, 0.5) with param_lambda = 0.05 should reach the minimum of the mean NLL
     plus an L2 penalty on the weights: lambda ||W||^2, or lambda/2 ||W||^2 (SGD's weight_decay=lambda),
     and the one get_loss reports (`loss_factor`, None if it has none) unless the decay is the optimizer's.
+    An optimizer that has not settled there (Adam at 0.5 circles the minimum) gets 10000 steps of 0.05.
     The penalty goes where the solution takes it: train, the constructor, a module global or an
     attribute of the model. Returns the penalty found (its factor)."""
-    lam, niter, delta = 0.05, 2000, 0.5
+    lam = 0.05
     X, Y_ = overlapping_classes()
-    in_train = takes(train, "param_lambda", 3)
-    model = make_model(task, cls, args, {} if in_train else {"param_lambda": lam})
-    if not in_train and not takes(cls, "param_lambda", len(args)):
-        attributes = [n for n, v in vars(model).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        attribute = named_like("param_lambda", attributes)
-        expect(attribute is not None,
-               f"{task}: the lab asks for regularization (param_lambda); found no place to give it: not an argument "
-               f"of train or {cls.__name__}, not a module-level global, not an attribute of the model")
-        setattr(model, attribute, lam)
-    run_train(task, train, model, *tensors(model, X, Y_, 3), niter, delta, lam)
-    probs = run_eval(task, eval, model, X, 3)
-    gap, factor, _ = min((np.abs(probs - logreg_optimum(X, Y_, f, lam, b)).max(), f, b)
-                              for f in (0.0, 0.5, 1.0, 1.5, 2.0) for b in (False, True))
+    for niter, delta in ((2000, 0.5), (10_000, 0.05)):
+        torch.manual_seed(0)
+        probs = regularized_probabilities(task, cls, args, train, eval, X, Y_, lam, niter, delta)
+        gap, factor = min((np.abs(probs - logreg_optimum(X, Y_, f, lam, b)).max(), f)
+                          for f in (0.0, 0.5, 1.0, 1.5, 2.0) for b in (False, True))
+        if gap < 0.01:
+            break
     expect(gap < 0.01, f"{task}: train with param_lambda={lam} should reach the minimum of the mean NLL plus an L2 "
                        "penalty on the weights; its probabilities are not those of lambda ||W||^2, lambda/2 ||W||^2 "
-                       f"(weight_decay=lambda), nor of no penalty (up to {gap:.3f} away from the nearest): is "
-                       "param_lambda used for something else than an L2 penalty (label smoothing, dropout)?")
+                       f"(weight_decay=lambda), nor of no penalty (up to {gap:.3f} away from the nearest, after 2000 "
+                       "steps of 0.5 and after 10000 of 0.05): is param_lambda used for something else than an L2 "
+                       "penalty (label smoothing, dropout)?")
     expect(factor != 0, f"{task}: train(..., param_lambda={lam}) reaches the minimum of the unpenalized loss: "
                         "param_lambda is taken and ignored")
     allowed = {0.5, 1.0} if loss_factor is None else {loss_factor, 0.5}
@@ -713,6 +720,22 @@ def check_regularized_training(task, cls, args, train, eval, loss_factor):
            f"while get_loss reports {PENALTY_NAMES.get(loss_factor)}: the penalty trained is not the one reported")
     note(task, f"penalty: {PENALTY_NAMES[factor]}")
     return factor
+
+
+def regularized_probabilities(task, cls, args, train, eval, X, Y_, lam, niter, delta):
+    """A model cls(*args) trained by train with param_lambda = lam given where the solution takes it: its
+    probabilities on X."""
+    in_train = takes(train, "param_lambda", 3)
+    model = make_model(task, cls, args, {} if in_train else {"param_lambda": lam})
+    if not in_train and not takes(cls, "param_lambda", len(args)):
+        attributes = [n for n, v in vars(model).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        attribute = named_like("param_lambda", attributes)
+        expect(attribute is not None,
+               f"{task}: the lab asks for regularization (param_lambda); found no place to give it: not an argument "
+               f"of train or {cls.__name__}, not a module-level global, not an attribute of the model")
+        setattr(model, attribute, lam)
+    run_train(task, train, model, *tensors(model, X, Y_, 3), niter, delta, lam)
+    return run_eval(task, eval, model, X, 3)
 
 
 def check_loss_is_the_mean_nll(task, model):
