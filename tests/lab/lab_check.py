@@ -51,9 +51,10 @@ def short(value, limit=240):
 
 
 def lab_fail(message):
-    """Fail the current check with `message` alone, no traceback: the message is the explanation."""
+    """Fail the current check with `message` alone, no traceback: the message is the explanation (cut at
+    2000 characters)."""
     __tracebackhide__ = True
-    pytest.fail(message, pytrace=False)
+    pytest.fail(short(message, 2000) if len(message) > 2000 else message, pytrace=False)
 
 
 def expect(condition, message):
