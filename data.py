@@ -185,7 +185,7 @@ class GaussianMixture2D:
     distribution it was trained on.
     """
 
-    def __init__(self, K, C, rng=None):
+    def __init__(self, K, C, *, rng=None):
         K = check_positive_int(K, "K")
         C = check_positive_int(C, "C")
         if K < C:
@@ -203,8 +203,9 @@ class GaussianMixture2D:
         return X, Y_
 
 
-def sample_gauss_2d(C, N, rng=None):
-    """One random Gaussian per class: X of shape (C*N, 2), Y_ of shape (C*N,) with Y_ = 0..C-1."""
+def sample_gauss_2d(C, N, *, rng=None):
+    """One random Gaussian per class: X of shape (C*N, 2), Y_ of shape (C*N,) with Y_ = 0..C-1. `rng` is
+    keyword-only: a fourth number is refused, not taken as a seed."""
     C = check_positive_int(C, "C")
     N = check_positive_int(N, "N")
     rng = make_rng(rng)
@@ -213,9 +214,10 @@ def sample_gauss_2d(C, N, rng=None):
     return X, Y_
 
 
-def sample_gmm_2d(K, C, N, rng=None):
-    """K >= C random Gaussians with random classes, N points each: X (K*N, 2), Y_ (K*N,)."""
-    return GaussianMixture2D(K, C, rng).sample(N)
+def sample_gmm_2d(K, C, N, *, rng=None):
+    """K >= C random Gaussians with random classes, N points each: X (K*N, 2), Y_ (K*N,). `rng` is
+    keyword-only: sample_gmm_2d(3, 3, 100, 2) is refused, not read as seed 2."""
+    return GaussianMixture2D(K, C, rng=rng).sample(N)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -481,7 +483,9 @@ def check_writable_folder(folder, name):
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_text(folder / ".write-test", "").unlink()
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=TEMPORARY_MARKER)  # never a user's
+        os.close(fd)
+        os.unlink(probe)
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
     for leftover in folder.glob(".*"):

@@ -59,9 +59,12 @@ class KSVMWrap:
 
         The lab lists `suport` among the methods, so `svm.support()` is the call; a few students read it
         as an attribute instead. Both work: the attribute is the index array itself (a SupportIndices),
-        and calling it returns the same indices as a plain int array.
+        and calling it returns the same indices as a plain int array. `svm.suport`, the lab's spelling,
+        is the same.
         """
         return self.svm.support_.view(SupportIndices)
+
+    suport = support  # the lab's spelling ("Metode: ... suport: Indices of data chosen as support vectors")
 
 
 class SupportIndices(np.ndarray):
@@ -148,9 +151,9 @@ def compare(n_datasets=50, settings=((6, 2, 10), (10, 3, 10)), n_test=100, param
     for K, C, N in settings:
         scores = {"PTDeep": {"accuracy": [], "AP": []}, "KSVMWrap": {"accuracy": [], "AP": []}}
         for _ in tqdm(range(n_datasets), desc=f"K={K} C={C} N={N}", disable=None if progress else True, leave=False):
-            mixture = data.GaussianMixture2D(K, C, rng)
+            mixture = data.GaussianMixture2D(K, C, rng=rng)
             while len(np.unique(mixture.classes)) < C:
-                mixture = data.GaussianMixture2D(K, C, rng)
+                mixture = data.GaussianMixture2D(K, C, rng=rng)
             X, Y_ = mixture.sample(N)
             X_test, Y_test = mixture.sample(n_test)
 

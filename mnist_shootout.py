@@ -20,17 +20,19 @@ experiment can name them, or here in this process.
 
 import argparse
 import ctypes
-import io
 import json
 import math
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, partial
@@ -631,7 +633,9 @@ def render_report(results):
 
 def same_run(results, meta):
     """Whether `results` (a parsed results.json, or anything) came from a run with these settings."""
-    keys = ("dataset", "data_sha256", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device")
+    # threads: a torch thread count changes the order of float sums, and so the numbers (README)
+    keys = ("dataset", "data_sha256", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device",
+            "threads")
     wanted = json.loads(json.dumps({k: meta[k] for k in keys}))  # as JSON has it: tuples become lists
     return isinstance(results, dict) and all(results.get("meta", {}).get(k) == wanted[k] for k in keys)
 
@@ -641,22 +645,46 @@ def read_results(path):
     return json.loads(Path(path).read_text()) if Path(path).is_file() else None
 
 
+# Every file the shootout may write in --out (and in each seed-<seed>/ of a repeat): a file of these names
+# that the results.json of this project there does not list is a user's, and is refused before any work.
+WRITES = ("results.json", "report.md", "spread.png", "best_depth.pt", "best_batchnorm.pt", "weights.png",
+          "depth_losses.png", "depth_worst.png", "depth_confusion.png", "regularization_losses.png",
+          "early_stop_losses.png", "minibatch_losses.png", "adam_losses.png", "adam_decay_losses.png",
+          "batchnorm_losses.png")
+
+
 def check_earlier_results(folder):
-    """Refuse, before any work, a results.json in `folder` that this project did not write (it would be
-    overwritten): it must be a JSON object with the `meta` and `experiments` objects we write. Raises
-    ValueError naming the file."""
-    path = Path(folder) / "results.json"
-    if not path.exists():
-        return
-    try:
-        results = json.loads(path.read_text())
-        ours = isinstance(results, dict) and isinstance(results.get("meta"), dict) and \
-            isinstance(results.get("experiments"), dict)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        ours = False
-    if not ours:
-        raise ValueError(f"--out: {path} was not written by this shootout (expected a JSON object with 'meta' and "
-                         "'experiments'); choose another --out, or move it away")
+    """Refuse, before any work, what in `folder` this project did not write and a run would overwrite or
+    stumble on: a results.json that is not ours, whole (a JSON object with 'meta' and 'experiments', each
+    experiment an object with a list of 'rows'), a file of WRITES that it does not list, a folder where
+    a file goes, a file where the folder goes. Raises ValueError naming the path."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out: {folder} is a file; the shootout writes a folder there: choose another --out, or "
+                         "move it away")
+    path = folder / "results.json"
+    results = None
+    if path.exists():
+        try:
+            results = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            pass
+        experiments = results.get("experiments") if isinstance(results, dict) else None
+        if not (isinstance(results.get("meta") if experiments is not None else None, dict)
+                and isinstance(experiments, dict)
+                and all(isinstance(e, dict) and isinstance(e.get("rows"), list) for e in experiments.values())):
+            raise ValueError(f"--out: {path} was not written by this shootout, or not whole (expected a JSON object "
+                             "with 'meta' and 'experiments', each experiment with its 'rows'); choose another --out, "
+                             "or move it away")
+    ours = set() if results is None else {"results.json", "report.md", "spread.png"} | {
+        str(name) for e in results["experiments"].values() for name in [*e.get("figures", []), e.get("saved_model")]
+        if name}
+    for name in WRITES:
+        target = folder / name
+        if target.is_dir() or (target.exists() and name not in ours):
+            raise ValueError(f"--out: {target} " + ("is a folder" if target.is_dir() else "was not written by this "
+                             "shootout (no results.json of ours there lists it)") + "; the shootout would write "
+                             "that file: choose another --out, or move it away")
 
 
 def remove_files_of(results, folder):
@@ -949,6 +977,9 @@ class Trainer:
                     self.futures[run] = self.pool.submit(fit_in_worker, run, self.splits.key)
                     self.futures[run].add_done_callback(partial(say_if_failed, run))
             wait([future for future in self.futures.values() if not future.done()], return_when=FIRST_COMPLETED)
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in self.futures.values() if f.done()):
+                raise WorkerDied(f"a worker process died ({dead_workers_runs(self.pool)}); the experiments that "
+                                 "finished were kept: run the same command again to go on from them")
 
     def train_here(self, run):
         self.futures[run] = future = Future()
@@ -965,8 +996,11 @@ class Trainer:
         """A finished run's value, (model, history) for a Run and a result row for an SVMRun; raises what
         the run raised."""
         if run not in self.values:
-            value = self.futures[run].result()  # from a worker: the bytes of torch.save
-            self.values[run] = value if self.pool is None else torch.load(io.BytesIO(value), weights_only=False)
+            value = self.futures[run].result()  # from a worker: the file that torch.save wrote
+            if self.pool is not None:
+                path, value = Path(value), torch.load(value, weights_only=False)
+                path.unlink()
+            self.values[run] = value
         return self.values[run]
 
     def history(self, run):
@@ -976,6 +1010,10 @@ class Trainer:
     def diverged(self, run):
         """Whether a run has finished with a FloatingPointError: its loss ran away."""
         return self.finished(run) and isinstance(self.futures[run].exception(), FloatingPointError)
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while the pool needed it (killed, out of memory)."""
 
 
 def say_if_failed(run, future):
@@ -989,13 +1027,20 @@ def worker_pool(n, threads, arrays, device="cpu"):
     worker has `threads` torch threads and the data set's arrays, sent once. A run on one thread never
     waits for another core, so n runs at a time keep n cores busy. No worker outlives this process
     (start_worker); when the block is left by an exception (an error, Ctrl-C, SIGTERM), the workers are
-    stopped at once instead of finishing their runs."""
+    stopped at once instead of finishing their runs.
+
+    A worker's result travels as a file in a temporary folder of the pool's (`pool.folder`), and only
+    its path through the pool's pipe: a message that short is written to the pipe at once, so a worker
+    killed at any moment (the out-of-memory killer) cannot leave the pool waiting for the rest of one.
+    A worker marks the run it trains there too, so that a worker's death names its run."""
     if n == 1:
         yield None
         return
     shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
+    folder = tempfile.mkdtemp(prefix="fc-lab-workers-")
     pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"),  # spawn: no fork of a threaded process
-                               initializer=start_worker, initargs=(shared, str(device), threads))
+                               initializer=start_worker, initargs=(shared, str(device), threads, folder))
+    pool.folder = Path(folder)
     try:
         yield pool
     except BaseException:
@@ -1004,13 +1049,15 @@ def worker_pool(n, threads, arrays, device="cpu"):
         raise
     finally:
         pool.shutdown(cancel_futures=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 WORKER = {}  # in a worker process: the data set's arrays and device, the Splits last made from them
 
 
-def start_worker(arrays, device, threads):
-    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
+def start_worker(arrays, device, threads, folder):
+    """A worker's set-up: its torch threads, its data, where it leaves results, and its end when its
+    parent ends."""
     parent = multiprocessing.parent_process()
     if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
@@ -1019,17 +1066,53 @@ def start_worker(arrays, device, threads):
     threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
     torch.set_num_threads(threads)
-    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
+    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device), folder=Path(folder))
 
 
 def fit_in_worker(run, key):
-    """run.fit in a worker, on the Splits of `key` (made once per key); its value serialized by torch.save
-    (tensors travel as bytes)."""
+    """run.fit in a worker, on the Splits of `key` (made once per key); its value saved by torch.save to
+    a file of the pool's folder, whose path is returned. An error comes back as the same type with its
+    message (at most 2000 characters, so that it too is one short message)."""
     if WORKER.get("key") != key:
         WORKER.update(key=key, splits=Splits.make(WORKER["arrays"], WORKER["device"], *key))
-    buffer = io.BytesIO()
-    torch.save(run.fit(WORKER["splits"]), buffer)
-    return buffer.getvalue()
+    marker = WORKER["folder"] / f"{os.getpid()}.running"
+    marker.write_text(run.name)
+    try:
+        value = run.fit(WORKER["splits"])
+    except Exception as error:
+        raise short_error(error) from None
+    path = WORKER["folder"] / f"{os.getpid()}-{time.monotonic_ns()}.pt"
+    with data.atomic_output(path) as tmp:
+        torch.save(value, tmp)
+    marker.unlink()
+    return str(path)
+
+
+def short_error(error):
+    """`error` again, with its message cut to 2000 characters (RuntimeError where its type cannot be made
+    from a message)."""
+    message = str(error) if len(str(error)) <= 2000 else str(error)[:2000] + " ..."
+    try:
+        return type(error)(message)
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {message}")
+
+
+def dead_workers_runs(pool):
+    """Which worker died, and the run it was training, from the mark it left (fit_in_worker). A process
+    closes its pipes before it can be waited for: it is given a second to be. The pool stops the other
+    workers with SIGTERM afterwards, so those are not named."""
+    deadline = time.monotonic() + 1
+    while not (dead := [(pid, p.exitcode) for pid, p in list(pool._processes.items())
+                        if p.exitcode not in (None, -signal.SIGTERM)]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    said = []
+    for pid, code in dead:
+        marker = pool.folder / f"{pid}.running"
+        run = f"the worker training {marker.read_text()!r}" if marker.exists() else "a worker between runs"
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        said.append(f"{run} ended, {how}" + (" (the out-of-memory killer, or kill -9)" if code == -9 else ""))
+    return "; ".join(said) or "one of the workers ended"
 
 
 def usable_cores():
@@ -1040,5 +1123,5 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main()
-    except (FileNotFoundError, ValueError) as error:  # missing data, bad settings: the message says what to do
+    except (FileNotFoundError, ValueError, WorkerDied) as error:  # missing data, bad settings, a killed worker
         sys.exit(f"error: {error}")

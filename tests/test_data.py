@@ -462,3 +462,12 @@ def test_a_script_given_a_bad_setting_ends_with_one_line_not_a_traceback(tmp_pat
     done = subprocess.run([sys.executable, *argv], cwd=Path(data.__file__).parent, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_fourth_number_to_a_sampler_is_refused_not_taken_as_a_seed():
+    with pytest.raises(TypeError, match="takes 3 positional arguments but 4 were given"):
+        data.sample_gmm_2d(3, 3, 100, 2)
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        data.sample_gauss_2d(3, 100, 2)
+    X, _ = data.sample_gmm_2d(3, 3, 10, rng=2)
+    assert np.array_equal(X, data.sample_gmm_2d(3, 3, 10, rng=2)[0])

@@ -38,6 +38,8 @@ def test_support_is_called_as_the_lab_lists_it_and_read_as_an_attribute_too():
     assert len(svm.support) == len(reference) and X[svm.support].shape == (len(reference), 2)
     data.graph_data(X, Y_, svm.predict(X), special=svm.support())
     data.graph_data(X, Y_, svm.predict(X), special=svm.support)
+    np.testing.assert_array_equal(svm.suport(), reference)  # the lab's own spelling
+    np.testing.assert_array_equal(svm.suport, reference)
     plt.close("all")
 
 

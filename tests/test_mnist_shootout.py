@@ -1,8 +1,11 @@
 import json
+import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -204,7 +207,7 @@ import multiprocessing, re, time
 from concurrent.futures import ProcessPoolExecutor
 import mnist_shootout as ms
 context = multiprocessing.get_context("spawn")
-pool = ProcessPoolExecutor(1, context, initializer=ms.start_worker, initargs=((), "cpu", 1))
+pool = ProcessPoolExecutor(1, context, initializer=ms.start_worker, initargs=((), "cpu", 1, "."))
 pool.submit(print, "up", flush=True)
 pool.submit(re.match, r"(a+)+$", "a" * 60 + "b")  # exponential backtracking, in C, holding the GIL all along
 time.sleep(600)
@@ -286,6 +289,79 @@ def test_ctrl_c_ends_the_runs_in_progress_at_once():
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert parent.returncode != 0 and workers and not [pid for pid in workers if alive(pid)]
+
+
+class DiesWhileSaved:
+    """A value whose pickling kills the worker process half way through writing it."""
+
+    def __reduce__(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class DyingRun(ms.Run):
+    def fit(self, splits):
+        return [torch.zeros(10**6), DiesWhileSaved()]  # 4 MB written, then the worker dies
+
+
+KILLED_WORKER = """
+import sys
+sys.path.insert(0, "tests")
+import mnist_shootout as ms
+from test_mnist_shootout import DyingRun, synthetic_splits
+splits, arrays = synthetic_splits()
+quick = ms.Run(config=(784, 10), epochs=1, batch_size=8, name="quick")
+endless = ms.Run(config=(784, 10), epochs=10**6, batch_size=8, name="endless")
+dying = DyingRun(config=(784, 10), epochs=1, batch_size=8, name="dying")
+with ms.worker_pool(2, 1, arrays) as pool:
+    trainer = ms.Trainer(splits, pool, lambda: [quick, endless])
+    trainer.finish(lambda: [quick])
+    print("running", pool.folder, flush=True)  # the other worker trains the endless run
+    trainer.finish(lambda: [endless] if sys.argv[1] == "kill" else [dying])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+@pytest.mark.parametrize("how", ["kill", "dies while saving"])
+def test_a_worker_that_dies_ends_the_shootout_naming_its_run(how):
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, how.split()[0]], cwd=Path(ms.__file__).parent,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while not (line := parent.stdout.readline()).startswith("running "):
+            assert line, "the script ended before its worker could die"
+        folder = Path(line.split(" ", 1)[1].strip())
+        workers = child_processes(parent.pid)
+        if how == "kill":  # the out-of-memory killer's way: SIGKILL to the worker training the endless run
+            deadline = time.monotonic() + 30
+            while not [m for m in folder.glob("*.running") if m.read_text() == "endless"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            [marker] = [m for m in folder.glob("*.running") if m.read_text() == "endless"]
+            os.kill(int(marker.stem), signal.SIGKILL)
+        _, stderr = parent.communicate(timeout=30)  # not when the endless run is done, nor ever
+    finally:
+        parent.kill()
+    name = "endless" if how == "kill" else "dying"
+    assert parent.returncode != 0 and f"WorkerDied: a worker process died (the worker training '{name}' ended, " \
+        "killed by signal 9 (the out-of-memory killer, or kill -9))" in stderr, stderr
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not [pid for pid in workers if alive(pid)] and not folder.exists()
+
+
+def test_what_a_worker_sends_back_is_one_short_message():
+    # A result too large for one pipe write would leave the pool waiting for the rest of it when its
+    # worker dies half way through: the result goes through a file, its path through the pipe.
+    splits, arrays = synthetic_splits()
+    run = ms.Run(config=(784, 100, 10), epochs=1, batch_size=8, name="run")
+    with ms.worker_pool(2, 1, arrays) as pool:
+        sent = pool.submit(ms.fit_in_worker, run, splits.key).result()
+        assert len(pickle.dumps(sent)) < 512 and Path(sent).parent == pool.folder
+        trainer = ms.Trainer(splits, pool, lambda: [run])
+        trainer.finish(lambda: [run])
+        assert trainer.result(run)[0].config == [784, 100, 10]
+    assert not pool.folder.exists()
 
 
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
@@ -435,6 +511,52 @@ def test_a_results_json_this_project_did_not_write_is_refused_before_any_work(tm
         ms.main(["weights", "--quick", "--out", str(tmp_path), "--data-root", str(tmp_path / "no-data")])
     assert "==" not in capsys.readouterr().out  # no experiment started
     assert content is None or path.read_text() == content
+
+
+OURS = '{"meta": {}, "experiments": {"weights": {"rows": [], "figures": ["weights.png"]}}}'
+
+
+@pytest.mark.parametrize("files, seeds, message", [
+    ({"report.md": "my notes"}, (), "report.md was not written by this shootout"),
+    ({"weights.png": "my figure"}, (), "weights.png was not written by this shootout"),
+    ({"results.json": OURS, "report.md/": None}, (), "report.md is a folder"),
+    ({"results.json": OURS, "best_depth.pt": "my model"}, (), "best_depth.pt was not written by this shootout"),
+    ({"seed-1": "a file"}, ("0", "1"), "seed-1 is a file"),
+    ({"results.json": '{"meta": {}, "experiments": {"weights": "done"}}'}, (), "results.json was not written by"),
+    ({"seed-1/results.json": '{"meta": {}, "experiments": {"weights": {}}}'}, ("0", "1"), "not whole"),
+])
+def test_what_the_user_wrote_in_out_is_refused_before_any_work(tmp_path, files, seeds, message, capsys):
+    for name, content in files.items():
+        path = tmp_path / name.rstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir() if content is None else path.write_text(content)
+    argv = ["weights", "--quick", "--out", str(tmp_path), "--data-root", str(tmp_path / "no-data")]
+    with pytest.raises(ValueError, match=f"^--out: .*{message}"):
+        ms.main(argv + (["--seeds", *seeds] if seeds else []))
+    assert "==" not in capsys.readouterr().out  # no experiment started
+    for name, content in files.items():
+        assert content is None or (tmp_path / name).read_text() == content
+
+
+def test_the_writability_probe_leaves_a_users_file_alone(tmp_path):
+    (tmp_path / ".write-test").write_text("mine")
+    data.check_writable_folder(tmp_path, "--out")
+    assert (tmp_path / ".write-test").read_text() == "mine" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_every_file_a_run_writes_is_one_the_shootout_knows_it_writes(quick_run):
+    results, out = quick_run
+    written = {p.name for p in out.iterdir() if not p.name.startswith(".")}
+    assert written <= set(ms.WRITES), written - set(ms.WRITES)
+
+
+def test_results_of_another_thread_count_are_not_kept_beside_these(mnist_root, tmp_path):
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu", "--workers", "1"]
+    ms.main(["weights", "--threads", "1"] + common)
+    ms.main(["untrained", "--threads", "2"] + common)  # other numbers: weights' rows and figure go
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert list(results["experiments"]) == ["untrained"] and results["meta"]["threads"] == 2
+    assert not (tmp_path / "weights.png").exists()
 
 
 def test_results_of_other_data_are_not_kept_beside_these(mnist_root, tmp_path):
