@@ -290,7 +290,11 @@ def eval_AP(ranked_labels):
 def average_precision(scores, Y_):
     """AP of binary labels Y_ ranked by `scores` (higher means more likely class 1)."""
     Y_ = check_labels(Y_, "Y_", n_classes=2)
-    scores = np.asarray(scores, dtype=float)
+    scores = np.asarray(scores)
+    if not (np.issubdtype(scores.dtype, np.integer) or np.issubdtype(scores.dtype, np.floating)
+            or scores.dtype == bool):
+        raise ValueError(f"scores: expected real numbers, got an array of {scores.dtype}")
+    scores = scores.astype(float)
     if scores.shape != Y_.shape:
         raise ValueError(f"scores: expected shape {Y_.shape} (one per label), got {scores.shape}")
     if not np.all(np.isfinite(scores)):
@@ -337,7 +341,8 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
         raise ValueError(f"rect: expected ([xmin, ymin], [xmax, ymax]), got {rect!r}") from None
     if not (np.isfinite([xmin, ymin, xmax, ymax]).all() and xmin < xmax and ymin < ymax):
         raise ValueError(f"rect: expected finite corners with xmin < xmax and ymin < ymax, got {rect!r}")
-    if offset is not None and not (isinstance(offset, (int, float, np.number)) and np.isfinite(offset)):
+    if offset is not None and (isinstance(offset, (bool, np.bool_)) or not (isinstance(offset, (int, float, np.number))
+                                                                          and np.isfinite(offset))):
         raise ValueError(f"offset: expected a finite number or None, got {offset!r}")
     ax = ax or plt.gca()
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
@@ -346,6 +351,9 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     if values.shape not in ((height * width,), (height * width, 1)):
         raise ValueError(f"function: expected one score per grid point, shape ({height * width},), got {values.shape}")
     values = values.reshape(height, width)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"function: returned {np.sum(~np.isfinite(values))} NaN or infinite scores on the grid; "
+                         "expected finite scores (a blank surface would hide it)")
     if offset is None:
         ax.pcolormesh(xx, yy, values, cmap="coolwarm", shading="auto")
         return ax
@@ -387,6 +395,8 @@ def graph_confusion(M, ax=None):
     M = np.asarray(M)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0:
         raise ValueError(f"M: expected a square matrix of counts (C, C), got shape {M.shape}")
+    if not (np.issubdtype(M.dtype, np.number) and np.all(np.isfinite(M)) and np.all(M >= 0)):
+        raise ValueError("M: expected counts (finite numbers >= 0); got negative, NaN or non-numeric entries")
     ax = ax or plt.gca()
     ax.imshow(np.log1p(M), cmap="Blues")
     for (i, j), count in np.ndenumerate(M):
@@ -494,9 +504,12 @@ def check_writable_folder(folder, name):
 
 
 def format_cell(value):
-    """A table cell: floats with 4 decimals (1 from 10 on, %g below 1e-3), None empty."""
+    """A table cell: floats with 4 decimals (1 from 10 on, %g below 1e-3), NumPy's floats alike, None
+    empty."""
     if value is None:
         return ""
+    if isinstance(value, np.floating):
+        value = float(value)
     if isinstance(value, float) and 0 < abs(value) < 1e-3:
         return f"{value:g}"
     if isinstance(value, float):
@@ -505,7 +518,9 @@ def format_cell(value):
 
 
 def markdown_table(header, rows):
-    """A Markdown table: a header row of names and rows of cells (anything str() can show)."""
+    """A Markdown table: a header row of names and rows of cells (anything str() can show); rows may be
+    any iterable, a generator included."""
+    rows = [list(row) for row in rows]
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"rows: expected {len(header)} cells per row (one per header name), got "
                          f"{sorted({len(row) for row in rows})}")

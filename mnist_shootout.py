@@ -860,6 +860,9 @@ def parse_args(argv=None):
     if args.configs:
         try:
             args.configs = tuple(check_mnist_config(int(s) for s in c.split(",")) for c in args.configs)
+            if len({tuple(c) for c in args.configs}) < len(args.configs):
+                raise ValueError(f"the same config twice ({' '.join(config_name(c) for c in args.configs)}): each "
+                                 "trains once")
         except ValueError as error:
             parser.error(f"--configs: {error}")
     return args

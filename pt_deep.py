@@ -88,7 +88,7 @@ class PTDeep(nn.Module):
         if not isinstance(batchnorm, (bool, np.bool_)):
             raise ValueError(f"batchnorm: expected True or False, got {batchnorm!r}")
         self.batchnorm = bool(batchnorm)
-        if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
+        if isinstance(momentum, bool) or not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
             raise ValueError(f"momentum: expected a number in (0, 1] (the running averages' step), got {momentum!r}")
         self.momentum, self.eps = momentum, data.check_number(eps, "eps")
         if init not in INITS:
@@ -308,9 +308,19 @@ def check_activation(activation):
         output = activation(probe)
     except Exception as error:
         raise ValueError(f"activation: {activation!r} failed on a (3, 4) tensor: {error}") from None
-    if not isinstance(output, torch.Tensor) or output.shape != probe.shape:
-        raise ValueError(f"activation: expected an element-wise function (a (3, 4) tensor in, the same shape out); "
-                         f"{activation!r} returned {getattr(output, 'shape', type(output).__name__)}")
+    if not isinstance(output, torch.Tensor) or output.shape != probe.shape or output.dtype != probe.dtype:
+        raise ValueError(f"activation: expected an element-wise function (a (3, 4) tensor in, the same shape "
+                         f"and dtype out); {activation!r} returned "
+                         f"{getattr(output, 'shape', type(output).__name__)} {getattr(output, 'dtype', '')}")
+    # element-wise: each output depends on its own input alone, so changing one input changes no other
+    # output (a softmax over a row, or a normalization, changes its neighbours)
+    changed = probe.clone()
+    changed[1, 2] += 1.0
+    others = torch.ones_like(probe, dtype=torch.bool)
+    others[1, 2] = False
+    if not torch.equal(activation(changed)[others], output[others]):
+        raise ValueError(f"activation: expected an element-wise function (each output from its own input); "
+                         f"{activation!r} mixes the elements of its input (a softmax or a normalization?)")
     return activation, None
 
 

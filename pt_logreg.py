@@ -197,6 +197,9 @@ class Split:
         images = np.asarray(images)
         if images.ndim < 2 or not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
             raise ValueError(f"images: expected an array of N images of numbers, got {images.dtype} {images.shape}")
+        if images.size and (images.min() < 0 or images.max() > 255):
+            raise ValueError(f"images: expected pixels 0..255, got values from {images.min()} to {images.max()} "
+                             f"({images.dtype})")
         labels = data.check_labels(labels, "labels", n_rows=len(images))
         X = torch.as_tensor(images.reshape(len(images), -1), device=device).float().div_(255)
         return cls(X, torch.as_tensor(labels, device=device))

@@ -471,3 +471,19 @@ def test_a_fourth_number_to_a_sampler_is_refused_not_taken_as_a_seed():
         data.sample_gauss_2d(3, 100, 2)
     X, _ = data.sample_gmm_2d(3, 3, 10, rng=2)
     assert np.array_equal(X, data.sample_gmm_2d(3, 3, 10, rng=2)[0])
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: data.graph_surface(lambda G: G[:, 0], ([0, 0], [1, 1]), offset=False), "offset"),  # None means no line
+    (lambda: data.graph_surface(lambda G: G[:, 0] * np.nan, ([0, 0], [1, 1])), "function"),  # not a blank surface
+    (lambda: data.average_precision(np.array([1 + 1j, 2]), np.array([0, 1])), "scores"),  # not 1.0
+    (lambda: data.graph_confusion(np.array([[1, -2], [0, 3]])), "M"),
+])
+def test_what_would_be_silently_wrong_is_refused_by_name(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        call()
+
+
+def test_tables_take_generators_and_numpy_floats():
+    assert data.markdown_table(["a", "b"], ((i, i + 1) for i in range(2))).count("\n") == 3
+    assert data.format_cell(np.float32(0.123456)) == data.format_cell(0.123456) == "0.1235"

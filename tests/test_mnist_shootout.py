@@ -384,6 +384,7 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--dataset", "cifar"], "--dataset"),
     (["--configs", "100,10"], "--configs: config: MNIST models need 784 inputs"),
     (["--configs", "784,100,9"], "--configs"),
+    (["--configs", "784,10", "784,10"], "--configs: the same config twice"),
     (["--batch-size", "0"], "--batch-size"),
     (["--workers", "0"], "--workers: expected a whole number >= 1, got 0"),
     (["--threads", "-2"], "--threads: expected a whole number >= 1, got -2"),

@@ -361,3 +361,13 @@ def test_get_loss_takes_an_integer_one_hot_matrix():
     torch.testing.assert_close(model.get_loss(Xt, integer, 1e-3), model.get_loss(Xt, Yoh_, 1e-3))
     logreg = pt_logreg.PTLogreg(2, 3)
     torch.testing.assert_close(logreg.get_loss(Xt, integer), logreg.get_loss(Xt, Yoh_))
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"activation": lambda x: torch.softmax(x, 1)}, "activation"),  # same shape, not element-wise
+    ({"activation": lambda x: x.double()}, "activation"),  # would fail inside matmul later
+    ({"batchnorm": True, "momentum": True}, "momentum"),  # not 1
+])
+def test_what_would_be_silently_wrong_is_refused_by_name(kwargs, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        PTDeep([2, 5, 2], **kwargs)

@@ -368,3 +368,8 @@ def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
     assert sizes == [3, 4]
     model = PTDeep([784, 5, 10], batchnorm=True, seed=0)  # batch norm cannot normalize one row
     assert len(pt_logreg.train_mb(model, train, Settings(epochs=2, batch_size=3, lr=0.01)).train_loss) == 2
+
+
+def test_images_outside_0_to_255_are_refused_not_scaled_to_negative_pixels():
+    with pytest.raises(ValueError, match=r"^images: expected pixels 0..255, got values from -56 to 0 \(int8\)"):
+        pt_logreg.Split.from_numpy(np.array([[0, 200]], dtype=np.uint8).astype(np.int8), [0])
