@@ -695,9 +695,10 @@ def myDummyDecision(X):
     return X[:, 0] + X[:, 1] - 5
 
 
-def output_file(suffix):
+def output_file(suffix, beside=()):
     """An argparse type for a file a script will write: a path ending in `suffix` whose folder can be
-    written, checked when the command line is read (before any work). The 2-D demos' --out is such a
+    written, checked when the command line is read (before any work), and no folder where the files it
+    writes beside it go (the same name with each suffix of `beside`). The 2-D demos' --out is such a
     file; the shootout's --out is a folder."""
 
     def check(text):
@@ -705,6 +706,10 @@ def output_file(suffix):
         if path.is_dir() or path.suffix.lower() != suffix:
             raise argparse.ArgumentTypeError(f"expected a {suffix} file to write (e.g. results/name{suffix}), got "
                                              f"{text!r}" + (", a folder" if path.is_dir() else ""))
+        for other in (path.with_suffix(s) for s in beside):
+            if other.is_dir():
+                raise argparse.ArgumentTypeError(f"{other} is a folder, and the file written beside {text!r} goes "
+                                                 "there")
         try:
             check_writable_folder(path.parent, "--out")
         except ValueError as error:

@@ -204,7 +204,7 @@ def main(argv=None):
                         help="demo (default) or compare")
     parser.add_argument("--datasets", type=int, default=50, help="compare: mixtures per setting (default: 50)")
     parser.add_argument("--niter", type=int, default=10_000, help="compare: PTDeep steps (default: 10000)")
-    parser.add_argument("--table", type=data.output_file(".md"), default="results/compare.md",
+    parser.add_argument("--table", type=data.output_file(".md", beside=(".json",)), default="results/compare.md",
                         help="compare: where to write the table; JSON goes beside it (default: results/compare.md)")
     args = parser.parse_args(argv)
     if args.command == "demo":

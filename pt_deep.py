@@ -398,6 +398,8 @@ def main(argv=None):
     parser.add_argument("--animate", action="store_true",
                         help="also write a GIF of the decision surface of [2,10,10,2] while it trains")
     args = parser.parse_args(argv)
+    if args.animate and args.out.with_suffix(".gif").is_dir():  # before the work, not after it
+        parser.error(f"--animate: {args.out.with_suffix('.gif')} is a folder, and the GIF beside --out goes there")
     import matplotlib.pyplot as plt
 
     torch.set_num_threads(1)  # tiny tensors: a second thread only adds overhead (and stalls under load)

@@ -136,3 +136,10 @@ def test_fit_and_score_checks_the_test_images_before_the_fit(monkeypatch):
 def test_compare_needs_at_least_one_data_set():
     with pytest.raises(ValueError, match="^n_datasets:"):
         ksvm_wrap.compare(0)
+
+
+def test_a_folder_where_the_json_goes_is_refused_when_the_command_line_is_read(tmp_path, capsys):
+    (tmp_path / "t.json").mkdir()
+    with pytest.raises(SystemExit):
+        ksvm_wrap.main(["compare", "--table", str(tmp_path / "t.md"), "--datasets", "1"])
+    assert "t.json is a folder" in capsys.readouterr().err

@@ -371,3 +371,10 @@ def test_get_loss_takes_an_integer_one_hot_matrix():
 def test_what_would_be_silently_wrong_is_refused_by_name(kwargs, argument):
     with pytest.raises(ValueError, match=f"^{argument}: "):
         PTDeep([2, 5, 2], **kwargs)
+
+
+def test_a_folder_where_the_gif_goes_is_refused_before_the_work(tmp_path, capsys):
+    (tmp_path / "demo.gif").mkdir()
+    with pytest.raises(SystemExit):
+        pt_deep.main(["--out", str(tmp_path / "demo.png"), "--animate", "--niter", "10"])
+    assert "--animate: " in capsys.readouterr().err and not (tmp_path / "demo.png").exists()
