@@ -669,10 +669,10 @@ def check_earlier_results(folder):
             results = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             pass
-        experiments = results.get("experiments") if isinstance(results, dict) else None
-        if not (isinstance(results.get("meta") if experiments is not None else None, dict)
-                and isinstance(experiments, dict)
-                and all(isinstance(e, dict) and isinstance(e.get("rows"), list) for e in experiments.values())):
+        whole = isinstance(results, dict) and isinstance(results.get("meta"), dict) and \
+            isinstance(results.get("experiments"), dict) and \
+            all(isinstance(e, dict) and isinstance(e.get("rows"), list) for e in results["experiments"].values())
+        if not whole:
             raise ValueError(f"--out: {path} was not written by this shootout, or not whole (expected a JSON object "
                              "with 'meta' and 'experiments', each experiment with its 'rows'); choose another --out, "
                              "or move it away")
