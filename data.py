@@ -244,6 +244,8 @@ def eval_perf_binary(Y, Y_):
 
 def count_classes(C, *labels):
     """The number of classes: C (checked) or, when None, 1 + the largest of the checked labels."""
+    if C is None and not labels:
+        raise ValueError("C: expected a number of classes, or labels to count them from; got neither")
     C = int(max(Y.max() for Y in labels)) + 1 if C is None else check_positive_int(C, "C")
     if C > MAX_CLASSES:
         raise ValueError(f"C: {C} classes (1 + the largest label) is more than {MAX_CLASSES}; is a label wrong?")
@@ -414,6 +416,9 @@ def graph_images(images, titles, ncols=10, signed=False, row_labels=()):
         raise ValueError(f"images: expected at least one image and a title for each, got {len(images)} images and "
                          f"{len(titles)} titles")
     ncols = check_positive_int(ncols, "ncols")
+    if any(np.ndim(image) != 2 for image in images):
+        raise ValueError(f"images: expected 2-D images (height, width), got shapes "
+                         f"{sorted({np.shape(image) for image in images})}")
     nrows = math.ceil(len(images) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows + 0.4), squeeze=False)
     for ax, image, title in zip(axes.flat, images, titles, strict=False):
@@ -432,6 +437,10 @@ def graph_spread(rows, xlabel):
     """A new figure: one point with ± std error bars per (label, data.spread dict) in rows, top down."""
     import matplotlib.pyplot as plt
 
+    bad = [label for label, s in rows if not (isinstance(s, dict) and {"mean", "std"} <= set(s))]
+    if bad:
+        raise ValueError(f"rows: expected (label, {{'mean': ..., 'std': ...}}) pairs (data.spread); these lack "
+                         f"them: {bad[:3]}")
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     ax.errorbar([s["mean"] for _, s in rows], y, xerr=[s["std"] for _, s in rows], fmt="o", capsize=3)
@@ -619,6 +628,8 @@ def find_idx(raw_dir, name):
 
 
 def missing_data_error(dataset, raw_dir, reason):
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset: expected one of {sorted(DATASETS)}, got {dataset!r}")
     folder, url = DATASETS[dataset]
     names = "\n  ".join(IDX_NAMES)
     return FileNotFoundError(

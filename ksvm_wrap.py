@@ -146,6 +146,9 @@ def compare(n_datasets=50, settings=((6, 2, 10), (10, 3, 10)), n_test=100, param
     are redrawn (a one-class problem says nothing). Returns {setting: {model: {metric: [values]}}}.
     """
     n_datasets = data.check_positive_int(n_datasets, "n_datasets")
+    n_test = data.check_positive_int(n_test, "n_test")
+    if not all(isinstance(s, (tuple, list)) and len(s) == 3 for s in settings):
+        raise ValueError(f"settings: expected (K, C, N) triples, got {settings!r}")
     rng = np.random.default_rng(data.check_seed(seed))
     results = {}
     for K, C, N in settings:

@@ -331,6 +331,9 @@ def save_model(model, path):
     A checkpoint holds tensors and names, not code: an activation other than relu, sigmoid and tanh is
     recorded by its repr only, and load_model then needs it passed again.
     """
+    if not isinstance(model, PTDeep):
+        raise ValueError(f"model: save_model writes a PTDeep; got a {type(model).__name__} (torch.save its "
+                         "state_dict instead)")
     custom = None if model.steps_by_hand else repr(model.activation)
     with data.atomic_output(path) as tmp:
         torch.save({"config": model.config, "batchnorm": model.batchnorm, "init": model.init,

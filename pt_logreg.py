@@ -271,6 +271,9 @@ def check_split(model, split, name="train"):
 def evaluate(model, split, chunk=10_000):
     """Mean NLL (without regularization), accuracy, predicted labels (N,) and per-sample NLL (N,) of
     `model` on a Split, in eval mode (the model's mode is restored afterwards)."""
+    if not isinstance(split, Split):
+        raise ValueError(f"split: expected a Split (Split(X, Y) or Split.from_numpy); got {type(split).__name__} "
+                         "(eval(model, X) takes the inputs alone)")
     was_training = model.training
     model.eval()
     losses, predictions = [], []
@@ -318,6 +321,7 @@ def mini_batches(train, batch_size, generator):
     batch_size (the last one smaller when it does not divide, and folded into the one before when it
     would hold a single row: batch norm cannot normalize one row). A single batch is the whole set as
     it is: the order of the rows does not change a mean."""
+    batch_size = data.check_positive_int(batch_size, "batch_size")
     if batch_size >= len(train):
         yield train.X, train.Y
         return
@@ -500,6 +504,8 @@ def plot_histories(histories, title):
     (History, the epoch to mark)."""
     import matplotlib.pyplot as plt
 
+    if not histories:
+        raise ValueError("histories: expected at least one run's History to plot, got none")
     fig, axes = plt.subplots(1, len(histories), figsize=(4 * len(histories), 3.4), squeeze=False)
     for ax, (label, h) in zip(axes[0], histories.items(), strict=True):
         plot_history(*(h if isinstance(h, tuple) else (h, h.best_epoch)), ax=ax, title=label)
@@ -548,6 +554,7 @@ def reference_fit(X, Y_, param_lambda):
     """
     from sklearn.linear_model import LogisticRegression
 
+    param_lambda = data.check_number(param_lambda, "param_lambda", allow_zero=True)
     C, N = int(Y_.max()) + 1, len(X)
     c = np.inf if param_lambda == 0 else 1 / ((2 if C > 2 else 1) * N * param_lambda)
     fit = LogisticRegression(C=c, tol=1e-12, max_iter=100_000).fit(X, Y_)

@@ -487,3 +487,14 @@ def test_what_would_be_silently_wrong_is_refused_by_name(call, argument):
 def test_tables_take_generators_and_numpy_floats():
     assert data.markdown_table(["a", "b"], ((i, i + 1) for i in range(2))).count("\n") == 3
     assert data.format_cell(np.float32(0.123456)) == data.format_cell(0.123456) == "0.1235"
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: data.missing_data_error("foo", "x", "missing"), "dataset"),
+    (lambda: data.count_classes(None), "C"),
+    (lambda: data.graph_spread([("run", {"mean": 0.9})], "accuracy"), "rows"),
+    (lambda: data.graph_images([np.zeros(784)], ["one"]), "images"),
+])
+def test_raw_errors_are_named(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        call()

@@ -143,3 +143,9 @@ def test_a_folder_where_the_json_goes_is_refused_when_the_command_line_is_read(t
     with pytest.raises(SystemExit):
         ksvm_wrap.main(["compare", "--table", str(tmp_path / "t.md"), "--datasets", "1"])
     assert "t.json is a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, argument", [({"n_test": 0}, "n_test"), ({"settings": ((6, 2),)}, "settings")])
+def test_compare_names_a_bad_argument(kwargs, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        ksvm_wrap.compare(n_datasets=1, progress=False, **kwargs)

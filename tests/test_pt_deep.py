@@ -378,3 +378,8 @@ def test_a_folder_where_the_gif_goes_is_refused_before_the_work(tmp_path, capsys
     with pytest.raises(SystemExit):
         pt_deep.main(["--out", str(tmp_path / "demo.png"), "--animate", "--niter", "10"])
     assert "--animate: " in capsys.readouterr().err and not (tmp_path / "demo.png").exists()
+
+
+def test_save_model_of_another_model_is_named(tmp_path):
+    with pytest.raises(ValueError, match="^model: save_model writes a PTDeep; got a PTLogreg"):
+        pt_deep.save_model(pt_logreg.PTLogreg(2, 3), tmp_path / "m.pt")

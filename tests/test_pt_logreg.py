@@ -373,3 +373,15 @@ def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
 def test_images_outside_0_to_255_are_refused_not_scaled_to_negative_pixels():
     with pytest.raises(ValueError, match=r"^images: expected pixels 0..255, got values from -56 to 0 \(int8\)"):
         pt_logreg.Split.from_numpy(np.array([[0, 200]], dtype=np.uint8).astype(np.int8), [0])
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: pt_logreg.evaluate(PTLogreg(2, 3), torch.zeros(4, 2)), "split"),  # evaluate takes a Split
+    (lambda: list(pt_logreg.mini_batches(pt_logreg.Split(torch.zeros(4, 2), torch.zeros(4, dtype=torch.int64)), 0,
+                                         None)), "batch_size"),
+    (lambda: pt_logreg.plot_histories({}, "none"), "histories"),
+    (lambda: pt_logreg.reference_fit(np.zeros((4, 2)), np.array([0, 1, 2, 0]), -1), "param_lambda"),
+])
+def test_raw_errors_are_named(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        call()
