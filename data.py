@@ -70,9 +70,21 @@ def check_number(value, name, allow_zero=False):
     return float(value)
 
 
+def as_numpy(value, name):
+    """`value` as a NumPy array. A torch tensor (one that requires grad, or on a GPU, included) is detached
+    and copied to the CPU; a ragged list (rows of unequal length) is refused naming `name`."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected rows of equal length (an array), got a ragged sequence") from None
+
+
 def check_data(X, name="X", n_cols=None):
-    """Return X as a finite float array of shape (N, D); `n_cols` fixes D when given."""
-    X = np.asarray(X)
+    """Return X as a finite float array of shape (N, D); `n_cols` fixes D when given. A tensor is taken
+    (as_numpy)."""
+    X = as_numpy(X, name)
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{name}: expected a non-empty 2-D array of shape (N, D), got shape {X.shape}")
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
@@ -94,7 +106,7 @@ def check_labels(Y, name="Y_", n_rows=None, n_classes=None):
     """
     if n_classes is not None:
         n_classes = check_positive_int(n_classes, "C")
-    Y = np.asarray(Y)
+    Y = as_numpy(Y, name)
     if Y.dtype == bool:
         Y = Y.astype(np.int64)
     if Y.ndim == 2 and Y.shape[1] == 1:  # a column vector, as lab 0 returned it
@@ -292,7 +304,7 @@ def eval_AP(ranked_labels):
 def average_precision(scores, Y_):
     """AP of binary labels Y_ ranked by `scores` (higher means more likely class 1)."""
     Y_ = check_labels(Y_, "Y_", n_classes=2)
-    scores = np.asarray(scores)
+    scores = as_numpy(scores, "scores")
     if not (np.issubdtype(scores.dtype, np.integer) or np.issubdtype(scores.dtype, np.floating)
             or scores.dtype == bool):
         raise ValueError(f"scores: expected real numbers, got an array of {scores.dtype}")

@@ -498,3 +498,12 @@ def test_tables_take_generators_and_numpy_floats():
 def test_raw_errors_are_named(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}: "):
         call()
+
+
+def test_tensors_are_taken_and_ragged_lists_named():
+    torch = pytest.importorskip("torch")
+    X = torch.randn(20, 2, requires_grad=True)  # a student's tensor, still in the graph
+    assert np.array_equal(np.array(data.data_rect(X)), np.array(data.data_rect(X.detach().numpy())))
+    assert data.average_precision(torch.tensor([0.1, 0.9, 0.2, 0.8], requires_grad=True), [0, 1, 0, 1]) == 1.0
+    with pytest.raises(ValueError, match="^X: expected rows of equal length"):
+        data.check_data([[1, 2], [3]])
