@@ -370,7 +370,7 @@ def depth_report(ctx):
         rows.append(row)
     model = models[best_config(ctx)]
     _, _, Y, per_sample = evaluate(model, ctx.splits.test)
-    save_model(model, ctx.out / "best_depth.pt")
+    save_model(model, claimed(ctx.out / "best_depth.pt"))
     figures = [history_figure(ctx, histories, "depth_losses.png", "the depth recipe (train on 4/5, validate on 1/5)"),
                plot_worst(ctx, Y, per_sample, "depth_worst.png"), confusion_figure(ctx, Y)]
     return {"rows": rows, "figures": figures, "saved_model": "best_depth.pt",
@@ -504,7 +504,7 @@ def batchnorm_report(ctx):
         model, row = recipe_row(ctx, found)
         histories[f"{found.name} λ={found.chosen.param_lambda:g}"] = found.history, found.refit.epochs
         rows.append(row)
-    save_model(model, ctx.out / "best_batchnorm.pt")
+    save_model(model, claimed(ctx.out / "best_batchnorm.pt"))
     title = "plain vs batch norm, the depth recipe"
     return {"rows": rows, "saved_model": "best_batchnorm.pt",
             "figures": [history_figure(ctx, histories, "batchnorm_losses.png", title)],
@@ -553,7 +553,7 @@ def declared_runs(ctx):
 
 def figure(ctx, name, fig):
     """Save a figure under ctx.out and return its file name (for the report)."""
-    data.finish_figure(fig, ctx.out / name)
+    data.finish_figure(fig, claimed(ctx.out / name))
     return name
 
 
@@ -646,7 +646,9 @@ def read_results(path):
 
 
 # Every file the shootout may write in --out (and in each seed-<seed>/ of a repeat): a file of these names
-# that the results.json of this project there does not list is a user's, and is refused before any work.
+# that neither the results.json of this project there lists nor its MANIFEST claims is a user's, and is
+# refused before any work.
+MANIFEST = ".fc-lab-files"  # the names this project wrote in a folder, one a line, each before writing it
 WRITES = ("results.json", "report.md", "spread.png", "best_depth.pt", "best_batchnorm.pt", "weights.png",
           "depth_losses.png", "depth_worst.png", "depth_confusion.png", "regularization_losses.png",
           "early_stop_losses.png", "minibatch_losses.png", "adam_losses.png", "adam_decay_losses.png",
@@ -679,12 +681,24 @@ def check_earlier_results(folder):
     ours = set() if results is None else {"results.json", "report.md", "spread.png"} | {
         str(name) for e in results["experiments"].values() for name in [*e.get("figures", []), e.get("saved_model")]
         if name}
+    if (folder / MANIFEST).is_file():  # what a run killed before its results.json wrote, or after it went
+        ours |= set((folder / MANIFEST).read_text().split())
     for name in WRITES:
         target = folder / name
         if target.is_dir() or (target.exists() and name not in ours):
             raise ValueError(f"--out: {target} " + ("is a folder" if target.is_dir() else "was not written by this "
                              "shootout (no results.json of ours there lists it)") + "; the shootout would write "
                              "that file: choose another --out, or move it away")
+
+
+def claimed(path):
+    """`path`, once its name is in its folder's MANIFEST: a run killed after it wrote a file and before
+    its results.json listed it leaves the file ours, so the rerun may replace it."""
+    manifest = Path(path).parent / MANIFEST
+    names = set(manifest.read_text().split()) if manifest.is_file() else set()
+    if Path(path).name not in names:
+        data.write_text(manifest, "".join(f"{name}\n" for name in sorted(names | {Path(path).name})))
+    return path
 
 
 def remove_files_of(results, folder):
@@ -709,8 +723,8 @@ def write_results(ctx, meta):
         merged = previous["experiments"]
     merged.update(ctx.results)
     results = {"meta": meta, "experiments": {name: merged[name] for name in EXPERIMENTS if name in merged}}
-    data.write_text(path, json.dumps(results, indent=1) + "\n")
-    data.write_text(ctx.out / "report.md", render_report(results))
+    data.write_text(claimed(path), json.dumps(results, indent=1) + "\n")
+    data.write_text(claimed(ctx.out / "report.md"), render_report(results))
     return results
 
 
@@ -779,9 +793,9 @@ def run_repeats(args, profile, device, arrays, out, pool):
                "experiments": aggregate(per_seed, args.experiments)}
     rows = [(f"{name}: {r['model']}", r["test_accuracy"]) for name, e in results["experiments"].items()
             if name != "untrained" for r in e["rows"]]  # untrained: chance level, off the scale
-    data.finish_figure(data.graph_spread(rows, "test accuracy (mean ± std over seeds)"), out / "spread.png")
-    data.write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
-    data.write_text(out / "report.md", render_aggregate(results))
+    data.finish_figure(data.graph_spread(rows, "test accuracy (mean ± std over seeds)"), claimed(out / "spread.png"))
+    data.write_text(claimed(out / "results.json"), json.dumps(results, indent=1) + "\n")
+    data.write_text(claimed(out / "report.md"), render_aggregate(results))
     return results
 
 

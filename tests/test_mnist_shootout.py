@@ -491,7 +491,7 @@ def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_pat
     (tmp_path / ".report.md.abcd1234.fc-lab-partial.md").write_text("")  # left by a killed run
     (tmp_path / ".draft.20241201.tmp").write_text("a user's")  # not ours: kept
     ms.main(["weights", "--epochs", "1"] + common)
-    assert [p.name for p in tmp_path.glob(".*")] == [".draft.20241201.tmp"]
+    assert sorted(p.name for p in tmp_path.glob(".*")) == [".draft.20241201.tmp", ms.MANIFEST]
     assert (tmp_path / "weights.png").is_file()
     ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go, and their figure
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
@@ -537,6 +537,14 @@ def test_what_the_user_wrote_in_out_is_refused_before_any_work(tmp_path, files, 
     assert "==" not in capsys.readouterr().out  # no experiment started
     for name, content in files.items():
         assert content is None or (tmp_path / name).read_text() == content
+
+
+def test_a_file_of_a_killed_run_is_ours_though_no_results_json_lists_it(tmp_path):
+    ms.claimed(tmp_path / "weights.png").write_text("a figure the run wrote before it was killed")
+    ms.check_earlier_results(tmp_path)  # no results.json yet: the manifest says whose it is
+    (tmp_path / "report.md").write_text("the user's")
+    with pytest.raises(ValueError, match="report.md was not written by this shootout"):
+        ms.check_earlier_results(tmp_path)
 
 
 def test_the_writability_probe_leaves_a_users_file_alone(tmp_path):
