@@ -327,7 +327,10 @@ def class_to_onehot(Y, C=None):
 
 def spread(values):
     """Mean, sample standard deviation (0 for a single value), min and max of `values`, as a dict."""
-    values = np.asarray(values, dtype=float)
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"values: expected a non-empty sequence of finite numbers, got {values!r}") from None
     if values.ndim != 1 or len(values) == 0 or not np.all(np.isfinite(values)):
         raise ValueError(f"values: expected a non-empty sequence of finite numbers, got {values.tolist()}")
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,

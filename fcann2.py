@@ -36,6 +36,7 @@ def fcann2_init(X, C, hidden=5, rng=None):
     all pass through the origin, which may lie far outside the data (the 2-D demos live in [0,10]^2),
     leaving units that are off, or linear, for every point.
     """
+    X = data.check_data(X, "X")
     D = X.shape[1]
     C = data.check_positive_int(C, "C")
     hidden = data.check_positive_int(hidden, "hidden")
@@ -65,6 +66,8 @@ def fcann2_loss(X, Yoh_, params, param_lambda=0.0):
     """Mean NLL plus param_lambda * sum of squared weights, computed from log-sum-exp (stable)."""
     S1 = X @ params["W1"].T + params["b1"]
     S2 = np.maximum(S1, 0) @ params["W2"].T + params["b2"]
+    if np.shape(Yoh_) != S2.shape:
+        raise ValueError(f"Yoh_: expected a one-hot matrix of shape {S2.shape} (N, C), got {np.shape(Yoh_)}")
     shifted = S2 - S2.max(axis=1, keepdims=True)
     log_P = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, C)
     data_loss = -np.sum(Yoh_ * log_P) / len(X)

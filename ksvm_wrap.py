@@ -130,6 +130,9 @@ def fit_and_score(kernel, gamma, X, Y, X_test, Y_test, train_sample=2000):
 
 def mean_ap(scores, Y_, C):
     """AP for two classes; for more, the mean over classes of one-vs-rest AP (classes present only)."""
+    scores = np.asarray(scores)
+    if C > 2 and scores.shape != (len(Y_), C):
+        raise ValueError(f"scores: expected one column per class, shape ({len(Y_)}, {C}), got {scores.shape}")
     if C == 2:
         return data.average_precision(scores if scores.ndim == 1 else scores[:, 1], Y_)
     aps = [data.average_precision(scores[:, c], (Y_ == c).astype(int)) for c in range(C) if np.any(Y_ == c)]

@@ -21,14 +21,27 @@ import data
 
 
 def analytic_gradients(a, b, X, Y):
-    """dL/da and dL/db of the mean squared error, from the formulas above (no autograd)."""
+    """dL/da and dL/db of the mean squared error, from the formulas above (no autograd). X and Y: tensors
+    of the same shape (as_points makes them)."""
+    check_points(X, Y)
     residual = Y - (a * X + b)  # (N,)
     return -2 * torch.mean(residual * X), -2 * torch.mean(residual)
 
 
 def mse_loss(a, b, X, Y):
-    """Mean squared error of the line a*x + b on the points (X, Y)."""
+    """Mean squared error of the line a*x + b on the points (X, Y), tensors of the same shape."""
+    check_points(X, Y)
     return torch.mean((Y - (a * X + b)) ** 2)
+
+
+def check_points(X, Y):
+    """Raise ValueError naming X or Y unless both are tensors of one shape (as_points converts sequences)."""
+    for name, values in (("X", X), ("Y", Y)):
+        if not isinstance(values, torch.Tensor):
+            raise ValueError(f"{name}: expected a tensor (as_points(X, Y) converts sequences), got "
+                             f"{type(values).__name__}")
+    if X.shape != Y.shape:
+        raise ValueError(f"Y: expected one value per x, shape {tuple(X.shape)}, got {tuple(Y.shape)}")
 
 
 def as_points(X, Y):

@@ -517,6 +517,7 @@ def plot_histories(histories, title):
 def report(name, model, X, Y_):
     """Print accuracy, per-class recall/precision and (two classes) AP of `model` on (X, Y_)."""
     probs = eval(model, X)
+    Y_ = data.check_labels(Y_, "Y_", n_rows=len(probs), n_classes=probs.shape[1])
     Y = probs.argmax(axis=1)
     accuracy, pr, _ = data.eval_perf_multi(Y, Y_, C=probs.shape[1])
     per_class = "  ".join(f"class {c}: R {r:.3f} P {p:.3f}" for c, (r, p) in enumerate(pr))

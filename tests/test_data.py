@@ -507,3 +507,8 @@ def test_tensors_are_taken_and_ragged_lists_named():
     assert data.average_precision(torch.tensor([0.1, 0.9, 0.2, 0.8], requires_grad=True), [0, 1, 0, 1]) == 1.0
     with pytest.raises(ValueError, match="^X: expected rows of equal length"):
         data.check_data([[1, 2], [3]])
+
+
+def test_spread_of_strings_is_named():
+    with pytest.raises(ValueError, match="^values: expected a non-empty sequence of finite numbers"):
+        data.spread(["a", "b"])

@@ -160,3 +160,10 @@ def test_the_demos_default_data_needs_a_hidden_layer():
     assert LogisticRegression(C=1e4, max_iter=10_000).fit(X, Y_).score(X, Y_) < 0.7  # no line separates it
     W1, b1, W2, b2 = fcann2.fcann2_train(X, Y_, 100_000, 0.05, 1e-3, hidden=5, rng=rng, log_every=0)
     assert np.mean(fcann2.fcann2_classify(X, W1, b1, W2, b2).argmax(axis=1) == Y_) == 1.0
+
+
+def test_fcann2_init_takes_a_list_and_fcann2_loss_names_a_one_hot_of_the_wrong_width():
+    params = fcann2.fcann2_init([[0.0, 1.0], [1.0, 0.0]], 2, rng=0)
+    assert params["W1"].shape == (5, 2)
+    with pytest.raises(ValueError, match=r"^Yoh_: expected a one-hot matrix of shape \(2, 2\)"):
+        fcann2.fcann2_loss(np.eye(2), np.eye(3)[:2], params)

@@ -149,3 +149,8 @@ def test_a_folder_where_the_json_goes_is_refused_when_the_command_line_is_read(t
 def test_compare_names_a_bad_argument(kwargs, argument):
     with pytest.raises(ValueError, match=f"^{argument}: "):
         ksvm_wrap.compare(n_datasets=1, progress=False, **kwargs)
+
+
+def test_mean_ap_names_one_column_of_scores_for_three_classes():
+    with pytest.raises(ValueError, match=r"^scores: expected one column per class, shape \(3, 3\)"):
+        ksvm_wrap.mean_ap(np.array([0.1, 0.5, 0.9]), np.array([0, 1, 2]), 3)

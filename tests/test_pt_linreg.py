@@ -84,3 +84,12 @@ def test_bad_param_niter():
         pt_linreg.fit_line([1, 2], [3, 5], param_niter=0)
     with pytest.raises(ValueError, match="^log_every:"):
         pt_linreg.fit_line([1, 2], [3, 5], log_every=-1)
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: pt_linreg.analytic_gradients(torch.zeros(1), torch.zeros(1), torch.ones(3), torch.ones(2)), "Y"),
+    (lambda: pt_linreg.mse_loss(torch.zeros(1), torch.zeros(1), np.ones(2), np.ones(2)), "X"),
+])
+def test_the_formulas_name_points_that_do_not_fit(call, argument):
+    with pytest.raises(ValueError, match=f"^{argument}: "):
+        call()

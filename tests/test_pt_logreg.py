@@ -385,3 +385,8 @@ def test_images_outside_0_to_255_are_refused_not_scaled_to_negative_pixels():
 def test_raw_errors_are_named(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}: "):
         call()
+
+
+def test_report_takes_labels_as_a_list():
+    X, Y_ = data.sample_gauss_2d(2, 10, rng=0)
+    pt_logreg.report("model", PTLogreg(2, 2), X, Y_.tolist())  # a list, as a student's labels may be
