@@ -20,6 +20,7 @@ import sys
 import traceback
 import types
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -326,11 +327,14 @@ def spelled_like(name):
     return best if ratios[best] >= 0.85 and sorted(ratios.values())[-2] < ratios[best] - 0.05 else None
 
 
+@dataclass
 class Placement:
-    """Where lab_call puts each of the lab's hyper-parameters: {lab name: 'argument NAME' | 'global NAME'}."""
+    """Where lab_call puts each of the lab's hyper-parameters."""
 
-    def __init__(self):
-        self.arguments, self.globals, self.where = {}, {}, {}
+    arguments: dict = field(default_factory=dict)  # parameter name -> value
+    globals: dict = field(default_factory=dict)  # module-level global -> value, set for the call
+    where: dict = field(default_factory=dict)  # lab name -> 'argument NAME' | 'global NAME'
+    unfilled: list = field(default_factory=list)  # required parameters nothing was given for
 
 
 def place(function, n_positional, lab_values, hidden=None):
@@ -611,14 +615,11 @@ def run_eval(task, eval, model, X, C):
     return probs
 
 
-def weights_and_biases(model):
-    """The model's weight matrices (2-D with both sides > 1) and the rest (biases, [C] or [1 x C])."""
-    weights = [p for p in model.parameters() if p.dim() == 2 and min(p.shape) > 1]
-    return weights, [p for p in model.parameters() if not any(p is w for w in weights)]
-
-
 def squared_norms(model):
-    weights, biases = weights_and_biases(model)
+    """The sum of squares of the weight matrices (2-D, both sides > 1) and of the rest (biases, [C] or
+    [1 x C])."""
+    weights = [p for p in model.parameters() if p.dim() == 2 and min(p.shape) > 1]
+    biases = [p for p in model.parameters() if not any(p is w for w in weights)]
     return (sum(float((w.detach().double() ** 2).sum()) for w in weights),
             sum(float((b.detach().double() ** 2).sum()) for b in biases))
 
