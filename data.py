@@ -14,9 +14,9 @@ import hashlib
 import math
 import os
 import re
+import secrets
 import struct
 import sys
-import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -483,23 +483,28 @@ TEMPORARY_MARKER = ".fc-lab-partial"
 TEMPORARY = re.compile(r"\..+\.\w{8}" + re.escape(TEMPORARY_MARKER) + r"(\.\w+)?")
 
 
+def temporary_name(path):
+    """A name for a temporary next to `path`: .<name>.<8 random hex digits>.fc-lab-partial<suffix>."""
+    path = Path(path)
+    return path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMPORARY_MARKER}{path.suffix}"
+
+
 @contextmanager
 def atomic_output(path):
     """Yield a temporary path next to `path` (same suffix); rename it to `path` when the block ends
-    without error, remove it otherwise: readers never see a half-written file."""
+    without error, remove it otherwise: readers never see a half-written file, and an interruption
+    (Ctrl-C, SIGTERM) at any instant leaves no temporary behind."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; expected the path of a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f"{TEMPORARY_MARKER}{path.suffix}")
-    os.close(fd)
+    tmp = temporary_name(path)  # named before it exists: wherever an interruption comes, it is known here
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
+        tmp.touch(exist_ok=False)  # an ordinary file, as open() makes one (the umask applies)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -517,9 +522,11 @@ def check_writable_folder(folder, name):
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=TEMPORARY_MARKER)  # never a user's
-        os.close(fd)
-        os.unlink(probe)
+        probe = temporary_name(folder / ".write-test")  # never a user's name
+        try:
+            probe.touch(exist_ok=False)
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
     for leftover in folder.glob(".*"):

@@ -24,6 +24,7 @@ import json
 import math
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -1054,18 +1055,22 @@ def worker_pool(n, threads, arrays, device="cpu"):
         yield None
         return
     shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
-    folder = tempfile.mkdtemp(prefix="fc-lab-workers-")
-    pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"),  # spawn: no fork of a threaded process
-                               initializer=start_worker, initargs=(shared, str(device), threads, folder))
-    pool.folder = Path(folder)
+    # Named before it exists, so that an interruption at any line finds it to remove (as atomic_output)
+    folder = Path(tempfile.gettempdir()) / f"fc-lab-workers-{secrets.token_hex(8)}"
+    pool = None
     try:
+        folder.mkdir(mode=0o700)
+        pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"),  # spawn: no fork of a threaded process
+                                   initializer=start_worker, initargs=(shared, str(device), threads, str(folder)))
+        pool.folder = folder
         yield pool
     except BaseException:
-        for process in pool._processes.values():  # Python 3.14's pool.terminate_workers() does this
+        for process in getattr(pool, "_processes", {}).values():  # Python 3.14's pool.terminate_workers()
             process.terminate()
         raise
     finally:
-        pool.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         shutil.rmtree(folder, ignore_errors=True)
 
 

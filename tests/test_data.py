@@ -1,6 +1,8 @@
 import gzip
+import os
 import re
 import struct
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -211,7 +213,45 @@ def test_atomic_output_keeps_the_old_file_when_writing_fails(tmp_path):
         raise RuntimeError("interrupted")
     assert target.read_text() == "complete"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
-    assert target.stat().st_mode & 0o777 == 0o644
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, as open() makes one
+
+
+def write_interrupted_at_line(target, text, stop_at):
+    """Write `text` to `target` through atomic_output, raising KeyboardInterrupt at the `stop_at`-th line
+    of Python it runs; return whether it was interrupted (False: it ended first)."""
+    lines = 0
+
+    def interrupt_at_a_line(frame, event, arg):
+        nonlocal lines
+        lines += event == "line"
+        if lines == stop_at:
+            raise KeyboardInterrupt  # raised from a trace function, it is raised in the line traced
+        return interrupt_at_a_line
+
+    sys.settrace(interrupt_at_a_line)
+    try:
+        with data.atomic_output(target) as tmp:
+            tmp.write_text(text)
+        return False
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+
+
+def test_atomic_output_interrupted_at_any_line_leaves_no_temporary(tmp_path):
+    """Ctrl-C and SIGTERM (mnist_shootout.stop_on_sigterm) raise wherever the main thread is, between
+    two lines of Python. Interrupted at each line that writing a file runs in turn (atomic_output, what
+    it calls, the writing itself), the target holds its old text or its new, and no temporary is left."""
+    target = data.write_text(tmp_path / "report.md", "old")
+    stop_at = 1
+    while write_interrupted_at_line(target, "new", stop_at):
+        assert [p.name for p in tmp_path.iterdir()] == ["report.md"], f"interrupted at line {stop_at}"
+        assert target.read_text() in ("old", "new")
+        stop_at += 1
+    assert stop_at > 10 and target.read_text() == "new"  # the interruptions covered the work, which then ended
 
 
 # --- MNIST's IDX files ---------------------------------------------------------------------------

@@ -470,7 +470,7 @@ def test_an_unwritable_out_is_refused_before_any_work(tmp_path, monkeypatch, whe
     (tmp_path / "file").write_text("")
     out = {"a file": tmp_path / "file", "under a file": tmp_path / "file" / "sub", "read-only": tmp_path / "ro"}[where]
     if where == "read-only":  # as root writes anywhere, the refusal is simulated where it would come
-        monkeypatch.setattr(ms.data.tempfile, "mkstemp", lambda **k: (_ for _ in ()).throw(PermissionError("denied")))
+        monkeypatch.setattr(ms.data.Path, "touch", lambda *a, **k: (_ for _ in ()).throw(PermissionError("denied")))
     with pytest.raises(ValueError, match=f"^--out: cannot write to {out}"):
         ms.main(["untrained", "--quick", "--out", str(out)])
 
