@@ -9,6 +9,7 @@ Run `python data.py` for the lab-0 demo: a Gaussian mixture, a dummy decision su
 """
 
 import argparse
+import errno
 import gzip
 import hashlib
 import math
@@ -137,7 +138,12 @@ RUNAWAY = 1e3  # a loss this many times the untrained one means the steps are to
 
 def check_progress(loss, first, where, desc, step_name, lr):
     """Stop a run (FloatingPointError) whose loss is not finite or has grown RUNAWAY times past the first
-    one: `where` (e.g. 'iteration 12') and `desc` say which run, step_name and lr which step to shrink."""
+    one: `where` (e.g. 'iteration 12') and `desc` say which run, step_name and lr which step to shrink.
+    An untrained loss (`first`, before any step) that is not finite is not the step's fault, and is named."""
+    if not math.isfinite(first):
+        raise FloatingPointError(f"{desc}: the untrained loss is {first:.4g}, before any step (so not "
+                                 f"{step_name}'s fault): the inputs or the regularization weight are too large for "
+                                 "the model's numbers")
     if not math.isfinite(loss) or loss > RUNAWAY * first:
         raise FloatingPointError(f"{desc}: loss became {loss:.4g} at {where} (untrained {first:.4g}): "
                                  f"training diverged; try a smaller {step_name} (was {lr:g})")
@@ -496,7 +502,7 @@ def atomic_output(path):
     (Ctrl-C, SIGTERM) at any instant leaves no temporary behind."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{path}: is a folder; expected the path of a file to write")
+        raise IsADirectoryError(errno.EISDIR, "is a folder; expected the path of a file to write", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_name(path)  # named before it exists: wherever an interruption comes, it is known here
     try:
@@ -762,11 +768,12 @@ def seed_argument(text):
 
 
 def run_script(main):
-    """Run a script's main(); a bad setting or missing data (ValueError, FileNotFoundError, whose messages
-    name the argument or file and what to do) ends it with that one line, not a traceback."""
+    """Run a script's main(); a bad setting (ValueError, whose message names the argument and what to do)
+    or a file that cannot be read or written (OSError: missing data, a folder where a file goes, a full
+    disk; its message names the file) ends it with that one line, not a traceback."""
     try:
         return main()
-    except (FileNotFoundError, ValueError) as error:
+    except (OSError, ValueError) as error:
         sys.exit(f"error: {error}")
 
 

@@ -1145,5 +1145,5 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main()
-    except (FileNotFoundError, ValueError, WorkerDied) as error:  # missing data, bad settings, a killed worker
+    except (OSError, ValueError, WorkerDied) as error:  # missing data, a full disk, bad settings, a killed worker
         sys.exit(f"error: {error}")

@@ -32,6 +32,7 @@ from pt_logreg import (
     check_batch,
     cross_entropy,
     eval,
+    input_error,
     plot_decision,
     report,
     to_tensors,
@@ -170,8 +171,11 @@ class PTDeep(nn.Module):
         return H, torch.addmm(self.biases[-1], H[-1], self.weights[-1])
 
     def logits(self, X):
-        """Classification scores of shape (N, C) for X of shape (N, D)."""
-        return self.layer_outputs(X)[1]
+        """Classification scores of shape (N, C) for X, a tensor (N, D) in the model's dtype and on its device."""
+        try:
+            return self.layer_outputs(X)[1]
+        except (TypeError, RuntimeError) as error:
+            raise input_error(self, X, error) from None
 
     def forward(self, X):
         """Class probabilities of shape (N, C)."""
@@ -365,8 +369,11 @@ def load_model(path, activation=None):
                          "cannot hold; pass it again: load_model(path, activation=...)")
     if saved is not None and activation is not None and check_activation(activation)[1] != saved:
         raise ValueError(f"activation: {path} was trained with {saved}, got {activation!r}")
-    model = PTDeep(checkpoint["config"], activation if saved is None else saved, batchnorm=checkpoint["batchnorm"],
-                   init=checkpoint.get("init", "he"))
+    try:
+        model = PTDeep(checkpoint["config"], activation if saved is None else saved,
+                       batchnorm=checkpoint["batchnorm"], init=checkpoint.get("init", "he"))
+    except ValueError as error:  # a field that no PTDeep has: the file is named with it
+        raise ValueError(f"{path}: not a PTDeep checkpoint written by save_model ({error})") from None
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:

@@ -57,15 +57,19 @@ class PTLogreg(nn.Module):
         return self.W.shape[1]
 
     def logits(self, X):
-        """Classification scores of shape (N, C)."""
-        return torch.addmm(self.b, X, self.W)  # X @ W + b, fused
+        """Classification scores of shape (N, C) for X, a tensor (N, D) in the model's dtype and on its device."""
+        try:
+            return torch.addmm(self.b, X, self.W)  # X @ W + b, fused
+        except (TypeError, RuntimeError) as error:
+            raise input_error(self, X, error) from None
 
     def forward(self, X):
         """Class probabilities of shape (N, C)."""
         return torch.softmax(self.logits(X), dim=1)
 
     def get_loss(self, X, Yoh_, param_lambda=0.0):
-        """Mean NLL of the labels Yoh_ (one-hot (N, C), or class indices (N,)) plus param_lambda * ||W||^2."""
+        """Mean NLL of the labels Yoh_ (one-hot (N, C), or class indices (N,)) plus param_lambda * ||W||^2.
+        X as logits takes it; Yoh_ as cross_entropy takes it."""
         return cross_entropy(self.logits(X), Yoh_) + param_lambda * self.W.pow(2).sum()
 
 
@@ -73,16 +77,32 @@ def cross_entropy(logits, Yoh_):
     """Mean over rows of -sum_c Yoh_[i, c] * log_softmax(logits)[i, c].
 
     F.cross_entropy computes exactly this, from log_softmax (stable), in one fused call instead of
-    four. It also takes the labels as class indices (an int64 tensor of shape (N,)) in place of the
+    four. It also takes the labels as class indices (a tensor of integers of shape (N,)) in place of the
     one-hot matrix: the same loss without the (N, C) product, which mini-batch training uses. A one-hot
-    matrix of any dtype (the lab gives Yoh_ none: integers, booleans, float64) is taken in the scores' dtype.
+    matrix of any dtype (the lab gives Yoh_ none: integers, booleans, float64) is taken in the scores'
+    dtype, indices of any integer dtype as int64.
+
+    This runs every step, so it looks at shapes and dtypes, never at values (a wait for the device): a
+    class index outside 0..C-1 is named when torch refuses it on the CPU; on a GPU torch's own device-side
+    assertion stops the process (train_mb checks its Splits' labels once, before the first step).
     """
-    if Yoh_.shape != logits.shape and Yoh_.shape != logits.shape[:1]:  # shapes only: this runs every step
+    if not isinstance(Yoh_, torch.Tensor):
+        raise ValueError(f"Yoh_: expected a torch.Tensor (a one-hot matrix or class indices), got "
+                         f"{type(Yoh_).__name__}")
+    if Yoh_.shape != logits.shape and Yoh_.shape != logits.shape[:1]:
         raise ValueError(f"Yoh_: expected a one-hot {tuple(logits.shape)} matrix or {logits.shape[0]} class "
                          f"indices (N = rows of X, C = the model's classes), got shape {tuple(Yoh_.shape)}")
     if Yoh_.ndim == 2 and Yoh_.dtype != logits.dtype:
         Yoh_ = Yoh_.to(logits.dtype)
-    return F.cross_entropy(logits, Yoh_)
+    elif Yoh_.ndim == 1 and Yoh_.dtype != torch.int64:
+        if Yoh_.is_floating_point() or Yoh_.is_complex():
+            raise ValueError(f"Yoh_: class indices must be integers, got {Yoh_.dtype} (a one-hot matrix is (N, C))")
+        Yoh_ = Yoh_.long()
+    try:
+        return F.cross_entropy(logits, Yoh_)
+    except IndexError:  # the CPU's "Target 5 is out of bounds"
+        raise ValueError(f"Yoh_: class indices must lie in 0..{logits.shape[1] - 1} (the model's classes), got "
+                         f"{Yoh_.min().item()}..{Yoh_.max().item()}") from None
 
 
 def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=None, callback=None, by_hand=False):
@@ -108,7 +128,7 @@ def train(model, X, Yoh_, param_niter, param_delta, param_lambda=0.0, log_every=
     settings = Settings(epochs=param_niter, batch_size=len(X), lr=param_delta, param_lambda=param_lambda,
                         by_hand=by_hand)
     device, dtype = model_device_dtype(model)
-    split = Split(X.to(device, dtype), Yoh_.argmax(dim=1).to(device))
+    split = Split(X.to(device, dtype), Yoh_.to(device, dtype).argmax(dim=1))  # booleans too (argmax takes no bool)
     history = train_mb(model, split, settings, log_every=log_every, callback=callback, step_name="param_delta")
     return np.asarray(history.train_loss)
 
@@ -144,6 +164,29 @@ def model_device_dtype(model):
     """Device and floating dtype of a model's parameters: inputs are brought to these."""
     p = next(model.parameters())
     return p.device, p.dtype
+
+
+def input_problem(model, X, name="X"):
+    """What makes X unfit for `model`, by name (None when nothing does): a 2-D tensor (N, D) of the model's
+    input size, in its parameters' dtype and on their device is expected. Looks at no values."""
+    D, (device, dtype) = model.n_inputs, model_device_dtype(model)
+    if not isinstance(X, torch.Tensor):
+        return (f"{name}: expected a torch.Tensor (N, {D}), got {type(X).__name__} (eval(model, X) takes NumPy "
+                f"data; or torch.as_tensor(X, dtype={dtype}))")
+    if X.ndim != 2 or X.shape[1] != D:
+        return f"{name}: expected (N, {D}) inputs (the model's input size), got shape {tuple(X.shape)}"
+    if X.dtype != dtype or X.device != device:
+        return (f"{name}: expected {dtype} on {device} (the model's parameters), got {X.dtype} on {X.device}; "
+                f"convert with {name}.to({dtype}) or the model with model.to({X.dtype})")
+    return None
+
+
+def input_error(model, X, error):
+    """The error to raise when torch refused X in a model's forward pass: a ValueError naming what is wrong
+    with X (input_problem), or torch's own `error` when X is not to blame. Asked only after a failure, so
+    that a good X costs nothing."""
+    problem = input_problem(model, X)
+    return error if problem is None else ValueError(problem)
 
 
 def check_inputs(model, X, Yoh_=None):
@@ -246,9 +289,12 @@ def check_fits(model, X, label_range, names):
 
 
 def check_batch(model, X, Y, names=("X", "Y")):
-    """Validate inputs X (N, D) and class indices Y (N,) for `model` (check_tensors, check_fits), naming
-    them `names` in errors."""
-    check_fits(model, X, check_tensors(X, Y, names), names)
+    """Validate inputs X (N, D) and class indices Y (N,) for `model` (check_tensors, input_problem,
+    check_fits), naming them `names` in errors."""
+    label_range = check_tensors(X, Y, names)
+    if problem := input_problem(model, X, names[0]):
+        raise ValueError(problem)
+    check_fits(model, X, label_range, names)
 
 
 def check_split(model, split, name="train"):
@@ -274,6 +320,7 @@ def evaluate(model, split, chunk=10_000):
     if not isinstance(split, Split):
         raise ValueError(f"split: expected a Split (Split(X, Y) or Split.from_numpy); got {type(split).__name__} "
                          "(eval(model, X) takes the inputs alone)")
+    check_split(model, split, "split")
     was_training = model.training
     model.eval()
     losses, predictions = [], []
@@ -406,6 +453,11 @@ def train_mb(model, train, settings=Settings(), val=None, test=None, *, desc="tr
         raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {settings.batch_size}")
     if settings.early_stopping and val is None:
         raise ValueError("val: early stopping needs a validation split")
+    largest = torch.finfo(model_device_dtype(model)[1]).max  # what the optimizer's steps can multiply by
+    for name, value in ((step_name, settings.lr), ("param_lambda", settings.param_lambda)):
+        if value > largest:
+            raise ValueError(f"{name}: {value:g} overflows the model's {model_device_dtype(model)[1]} "
+                             f"(largest {largest:.4g})")
 
     by_hand = settings.by_hand and settings.optimizer == "sgd" and getattr(model, "steps_by_hand", False)
     opt = None if by_hand else OPTIMIZERS[settings.optimizer](model.parameters(), lr=settings.lr)

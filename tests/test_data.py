@@ -193,7 +193,6 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.check_seed(2**64), "seed"),
     (lambda: data.myDummyDecision(np.ones(3)), "X"),
     (lambda: data.markdown_table(["a"], [[1, 2]]), "rows"),
-    (lambda: data.write_text(Path(data.__file__).parent, "x"), str(Path(data.__file__).parent)),  # a folder
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):
@@ -254,6 +253,22 @@ def test_atomic_output_interrupted_at_any_line_leaves_no_temporary(tmp_path):
     assert stop_at > 10 and target.read_text() == "new"  # the interruptions covered the work, which then ended
 
 
+def test_writing_a_file_where_a_folder_is_raises_what_python_raises_and_a_script_ends_in_one_line(tmp_path):
+    with pytest.raises(IsADirectoryError, match=f"is a folder; expected the path of a file to write: '{tmp_path}'"):
+        data.write_text(tmp_path, "text")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SystemExit) as ended:  # an OSError (a folder, a full disk, no permission): one line
+        data.run_script(lambda: data.write_text(tmp_path, "text"))
+    assert ended.value.code == f"error: [Errno 21] is a folder; expected the path of a file to write: '{tmp_path}'"
+
+
+def test_an_untrained_loss_that_is_not_finite_is_not_blamed_on_the_step():
+    with pytest.raises(FloatingPointError, match=r"^fit: the untrained loss is nan, before any step \(so not lr's"):
+        data.check_progress(1.0, float("nan"), "step 3", "fit", "lr", 0.1)
+    with pytest.raises(FloatingPointError, match=r"^fit: loss became inf at step 3 \(untrained 1\).*smaller lr"):
+        data.check_progress(float("inf"), 1.0, "step 3", "fit", "lr", 0.1)
+
+
 # --- MNIST's IDX files ---------------------------------------------------------------------------
 
 
@@ -311,6 +326,23 @@ def test_a_corrupt_gz_beside_a_good_plain_file_is_named(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
     with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz: cannot be read beside .*remove the broken one"):
+        data.load_dataset("mnist", tmp_path, allow_download=False)
+
+
+def test_a_data_file_that_may_not_be_read_is_named(tmp_path, monkeypatch):
+    """chmod 000 on a file of the data set (simulated: root reads anything): a ValueError naming the file,
+    which the scripts print as their one error line."""
+    write_fake_dataset(tmp_path)
+    unreadable = tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte"
+    read_bytes = Path.read_bytes
+
+    def denied(path):
+        if path == unreadable:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(data.Path, "read_bytes", denied)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(unreadable))}: cannot be read \(.*Permission denied"):
         data.load_dataset("mnist", tmp_path, allow_download=False)
 
 

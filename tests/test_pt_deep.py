@@ -1,4 +1,4 @@
-from pathlib import Path
+import re
 
 import numpy as np
 import pytest
@@ -203,7 +203,6 @@ X_TWO, Y_TWO = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=1), C=2)  #
     (lambda: PTDeep([2, 3]).get_loss(X_TWO, Y_TWO), "Yoh_"),  # 2 one-hot columns for 3 classes
     (lambda: pt_logreg.PTLogreg(2, 3).get_loss(X_TWO, Y_TWO.argmax(dim=1)[:5]), "Yoh_"),
     (lambda: pt_logreg.train_mb(PTDeep([2, 2]), (X_TWO, Y_TWO), pt_logreg.Settings()), "train"),  # a tuple, not a Split
-    (lambda: pt_deep.save_model(PTDeep([2, 3]), Path(pt_deep.__file__).parent), str(Path(pt_deep.__file__).parent)),
     (lambda: pt_logreg.train(PTDeep([3, 2]), X_OK, Y_OK, 10, 0.1), "X"),
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.train(PTDeep([2, 3]), X_OK, Y_OK, 10, 0.1), "Yoh_"),
@@ -213,6 +212,7 @@ X_TWO, Y_TWO = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=1), C=2)  #
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1)[:5], 0.1), "Y"),
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1) + 5, 0.1), "Y"),  # out of range, named
     (lambda: PTDeep([2, 2]).sgd_step(X_OK * np.nan, Y_OK.argmax(dim=1), 0.1), "X"),  # NaN: weights untouched
+    (lambda: PTDeep([2, 2]).sgd_step(X_OK.bfloat16(), Y_OK.argmax(dim=1), 0.1), "X"),  # not the model's dtype
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.0), "lr"),
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), -0.1), "lr"),
     (lambda: PTDeep([2, 2]).sgd_step(X_OK, Y_OK.argmax(dim=1), 0.1, -1e-3), "param_lambda"),
@@ -383,3 +383,19 @@ def test_a_folder_where_the_gif_goes_is_refused_before_the_work(tmp_path, capsys
 def test_save_model_of_another_model_is_named(tmp_path):
     with pytest.raises(ValueError, match="^model: save_model writes a PTDeep; got a PTLogreg"):
         pt_deep.save_model(pt_logreg.PTLogreg(2, 3), tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize("field, value", [("config", [2, -5, 2]), ("activation", "gelu"), ("batchnorm", "yes"),
+                                          ("init", "lecun")])
+def test_a_checkpoint_with_a_field_no_ptdeep_has_names_the_file_and_the_field(tmp_path, field, value):
+    path = pt_deep.save_model(PTDeep([2, 5, 2], seed=0), tmp_path / "model.pt")
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint[field] = value
+    torch.save(checkpoint, path)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: not a PTDeep checkpoint .*\({field}: .*{value}"):
+        pt_deep.load_model(path)
+
+
+def test_save_model_to_a_folder_is_refused_as_writing_any_file_there_is(tmp_path):
+    with pytest.raises(IsADirectoryError, match=f"is a folder; expected the path of a file to write: '{tmp_path}'"):
+        pt_deep.save_model(PTDeep([2, 3]), tmp_path)

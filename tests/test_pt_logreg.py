@@ -390,3 +390,103 @@ def test_raw_errors_are_named(call, argument):
 def test_report_takes_labels_as_a_list():
     X, Y_ = data.sample_gauss_2d(2, 10, rng=0)
     pt_logreg.report("model", PTLogreg(2, 2), X, Y_.tolist())  # a list, as a student's labels may be
+
+
+# --- the forward pass and the loss, called directly: what torch would refuse raw is named ---------
+
+
+MODELS = {"PTLogreg": lambda: PTLogreg(2, 3), "PTDeep": lambda: PTDeep([2, 5, 3], seed=0)}
+
+
+@pytest.mark.parametrize("method", ["forward", "logits", "get_loss"])
+@pytest.mark.parametrize("X, message", [
+    (np.zeros((4, 2), dtype=np.float32), r"^X: expected a torch.Tensor \(N, 2\), got ndarray \(eval\(model, X\) takes"),
+    (torch.zeros(4, 2, dtype=torch.float64), r"^X: expected torch.float32 on cpu .*got torch.float64 on cpu; "
+                                             r"convert with X.to\(torch.float32\)"),
+    (torch.zeros(4, 2, dtype=torch.bfloat16), r"^X: expected torch.float32 on cpu .*got torch.bfloat16"),
+    (torch.zeros(4, 3), r"^X: expected \(N, 2\) inputs \(the model's input size\), got shape \(4, 3\)"),
+    (torch.zeros(2), r"^X: expected \(N, 2\) inputs .*got shape \(2,\)"),
+], ids=["numpy", "float64", "bfloat16", "width", "1-D"])
+@pytest.mark.parametrize("model", MODELS)
+def test_inputs_the_forward_pass_cannot_take_are_named(model, X, message, method):
+    model = MODELS[model]()
+    args = (X, torch.tensor([0, 1, 2, 0])) if method == "get_loss" else (X,)
+    with pytest.raises(ValueError, match=message):
+        getattr(model, method)(*args)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_get_loss_after_the_default_dtype_changed_names_x(model):
+    """torch.set_default_dtype(torch.float64) after the model was made (or before, with float32 data):
+    train converts the data to the model's dtype; get_loss, which takes tensors as they are, names X."""
+    older = MODELS[model]()
+    torch.set_default_dtype(torch.float64)
+    try:
+        newer, X64 = MODELS[model](), torch.zeros(4, 2)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    Y = torch.tensor([0, 1, 2, 0])
+    with pytest.raises(ValueError, match=r"^X: expected torch.float32 on cpu .* got torch.float64"):
+        older.get_loss(X64, Y)
+    with pytest.raises(ValueError, match=r"^X: expected torch.float64 on cpu .* got torch.float32"):
+        newer.get_loss(X64.float(), Y)
+    assert np.isfinite(pt_logreg.train(newer, X64.float(), torch.eye(3)[Y], 3, 0.1, log_every=0)).all()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_class_indices_of_any_integer_dtype_and_a_boolean_one_hot_give_the_same_loss(model):
+    model, Y = MODELS[model](), torch.tensor([0, 1, 2, 0, 1, 2])
+    X = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    expected = model.get_loss(X, Y, 0.1)
+    for labels in (Y.int(), Y.short(), Y.to(torch.uint8), torch.eye(3)[Y].bool(), torch.eye(3, dtype=torch.int64)[Y]):
+        torch.testing.assert_close(model.get_loss(X, labels, 0.1), expected)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (torch.tensor([0, 1, 5, 0]), r"^Yoh_: class indices must lie in 0..2 \(the model's classes\), got 0..5"),
+    (torch.tensor([0, -1, 2, 0]), r"^Yoh_: class indices must lie in 0..2 \(the model's classes\), got -1..2"),
+    (torch.tensor([0.0, 1.0, 2.0, 0.0]), r"^Yoh_: class indices must be integers, got torch.float32"),
+    ([0, 1, 2, 0], r"^Yoh_: expected a torch.Tensor \(a one-hot matrix or class indices\), got list"),
+], ids=["5 of 3", "-1", "float", "list"])
+@pytest.mark.parametrize("model", MODELS)
+def test_labels_the_loss_cannot_take_are_named(model, labels, message):
+    with pytest.raises(ValueError, match=message):
+        MODELS[model]().get_loss(torch.zeros(4, 2), labels)
+
+
+def test_train_takes_a_boolean_one_hot_as_it_takes_a_float_one():
+    Xt, Yoh_ = pt_logreg.to_tensors(*three_classes())
+    float_run, bool_run = (pt_logreg.train(PTLogreg(2, 3), Xt, labels, 50, 0.5, log_every=0)
+                           for labels in (Yoh_, Yoh_.bool()))
+    np.testing.assert_array_equal(float_run, bool_run)
+
+
+@pytest.mark.parametrize("function", [pt_logreg.evaluate, pt_logreg.metrics])
+@pytest.mark.parametrize("X, Y, message", [
+    (torch.zeros(4, 2, dtype=torch.float64), [0, 1, 2, 0], r"^split.X: expected torch.float32 on cpu .*float64"),
+    (torch.zeros(4, 3), [0, 1, 2, 0], r"^split.X: expected \(N, 2\) inputs"),
+    (torch.zeros(4, 2), [0, 1, 12, 0], r"^split.Y: class indices must lie in 0..2, got range 0..12"),
+], ids=["float64", "width", "label 12"])
+def test_evaluate_and_metrics_name_a_split_that_does_not_fit_the_model(function, X, Y, message):
+    with pytest.raises(ValueError, match=message):
+        function(PTLogreg(2, 3), pt_logreg.Split(X, torch.tensor(Y)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, Yoh_: pt_logreg.train(PTDeep([2, 5, 3], seed=0), X, Yoh_, 5, 1e308, log_every=0),
+     r"^param_delta: 1e\+308 overflows the model's torch.float32 \(largest 3.403e\+38\)"),
+    (lambda X, Yoh_: pt_logreg.train(PTDeep([2, 5, 3], seed=0), X, Yoh_, 5, 0.1, 1e308, log_every=0),
+     r"^param_lambda: 1e\+308 overflows the model's torch.float32"),
+    (lambda X, Yoh_: pt_logreg.train_mb(PTLogreg(2, 3), pt_logreg.Split(X, Yoh_.argmax(dim=1)), Settings(lr=1e39)),
+     r"^lr: 1e\+39 overflows the model's torch.float32"),
+], ids=["param_delta", "param_lambda", "lr"])
+def test_a_rate_or_weight_beyond_the_models_numbers_is_named_before_training(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(*pt_logreg.to_tensors(*three_classes()))
+
+
+def test_an_untrained_loss_that_overflows_is_not_blamed_on_the_step():
+    Xt, Yoh_ = pt_logreg.to_tensors(*three_classes())  # 3e38 fits a float32; 3e38 ||W||^2 does not
+    with pytest.raises(FloatingPointError, match=r"^train: the untrained loss is inf, before any step \(so not "
+                                                 r"param_delta's fault\): the inputs or the regularization weight"):
+        pt_logreg.train(PTDeep([2, 5, 3], seed=0), Xt, Yoh_, 5, 0.1, 3e38, log_every=0)
