@@ -235,19 +235,26 @@ def test_no_worker_outlives_its_parent_even_inside_native_code():
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
-@pytest.mark.parametrize("after", ["== weights", "wrote"])  # while training, and as the figures are written
-def test_sigterm_ends_the_shootout_leaving_no_temporaries_and_no_workers(mnist_root, tmp_path, after):
+# after "== weights" the workers start (seconds of imports), after "trained" they train, after "wrote" a
+# figure has been written and the next files are being written
+@pytest.mark.parametrize("after", ["== weights", "trained", "wrote"])
+@pytest.mark.parametrize("sent, code", [(signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGINT, -signal.SIGINT)],
+                         ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_at_any_moment_ends_the_shootout_leaving_no_temporaries_and_no_workers(mnist_root, tmp_path, after,
+                                                                                         sent, code):
     shootout = subprocess.Popen([sys.executable, "mnist_shootout.py", "weights", "depth", "--quick", "--data-root",
                                  str(mnist_root), "--out", str(tmp_path)], cwd=Path(ms.__file__).parent,
-                                stdout=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     try:
         while after not in (line := shootout.stdout.readline()):
             assert line, "the shootout ended before it could be stopped"
         workers = child_processes(shootout.pid)
     finally:
-        shootout.send_signal(signal.SIGTERM)
+        shootout.send_signal(sent)
+        sent_at = time.monotonic()
         shootout.communicate(timeout=60)
-    assert shootout.returncode == 128 + signal.SIGTERM
+    assert time.monotonic() - sent_at < 10 and shootout.returncode == code
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
