@@ -557,6 +557,8 @@ def format_cell(value):
 def markdown_table(header, rows):
     """A Markdown table: a header row of names and rows of cells (anything str() can show); rows may be
     any iterable, a generator included."""
+    if isinstance(header, str):
+        raise ValueError(f"header: expected a sequence of column names, got the string {header!r}")
     rows = [list(row) for row in rows]
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"rows: expected {len(header)} cells per row (one per header name), got "

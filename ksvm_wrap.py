@@ -130,6 +130,8 @@ def fit_and_score(kernel, gamma, X, Y, X_test, Y_test, train_sample=2000):
 
 def mean_ap(scores, Y_, C):
     """AP for two classes; for more, the mean over classes of one-vs-rest AP (classes present only)."""
+    C = data.check_positive_int(C, "C", minimum=2)
+    Y_ = data.check_labels(Y_, "Y_", n_classes=C)
     scores = np.asarray(scores)
     if C > 2 and scores.shape != (len(Y_), C):
         raise ValueError(f"scores: expected one column per class, shape ({len(Y_)}, {C}), got {scores.shape}")

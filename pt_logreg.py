@@ -192,8 +192,11 @@ def input_error(model, X, error):
 def check_inputs(model, X, Yoh_=None):
     """Validate a training batch for `model`: X (N, D) finite, Yoh_ (N, C) one-hot over model's C."""
     D = model.n_inputs
-    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X: expected a non-empty 2-D torch.Tensor (N, D), got {getattr(X, 'shape', type(X))}")
+    if not isinstance(X, torch.Tensor):
+        raise ValueError(f"X: expected a torch.Tensor (N, D), got {type(X).__name__} (to_tensors(X, Y_) makes X and "
+                         "Yoh_ of NumPy data)")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X: expected a non-empty 2-D torch.Tensor (N, D), got shape {tuple(X.shape)}")
     if X.shape[1] != D:
         raise ValueError(f"X: expected {D} columns (the model's input size), got shape {tuple(X.shape)}")
     if not torch.isfinite(X).all():

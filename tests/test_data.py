@@ -193,6 +193,7 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.check_seed(2**64), "seed"),
     (lambda: data.myDummyDecision(np.ones(3)), "X"),
     (lambda: data.markdown_table(["a"], [[1, 2]]), "rows"),
+    (lambda: data.markdown_table("ab", [[1, 2]]), "header"),  # not two columns named a and b
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):

@@ -151,6 +151,11 @@ def test_compare_names_a_bad_argument(kwargs, argument):
         ksvm_wrap.compare(n_datasets=1, progress=False, **kwargs)
 
 
-def test_mean_ap_names_one_column_of_scores_for_three_classes():
-    with pytest.raises(ValueError, match=r"^scores: expected one column per class, shape \(3, 3\)"):
-        ksvm_wrap.mean_ap(np.array([0.1, 0.5, 0.9]), np.array([0, 1, 2]), 3)
+@pytest.mark.parametrize("scores, Y_, C, message", [
+    ([0.1, 0.5, 0.9], [0, 1, 2], 3, r"^scores: expected one column per class, shape \(3, 3\)"),
+    ([[0.1, 0.9]] * 3, [0, 1, 1], 0, r"^C: expected a whole number >= 2, got 0"),  # was nan, with a warning
+    ([[0.1, 0.9]] * 3, [0, 1, 2], 2, r"^Y_: class indices must lie in 0..1, got range 0..2"),
+], ids=["one column", "C=0", "label beyond C"])
+def test_mean_ap_names_what_does_not_fit(scores, Y_, C, message):
+    with pytest.raises(ValueError, match=message):
+        ksvm_wrap.mean_ap(np.array(scores), np.array(Y_), C)

@@ -204,6 +204,7 @@ X_TWO, Y_TWO = pt_logreg.to_tensors(*data.sample_gmm_2d(4, 2, 5, rng=1), C=2)  #
     (lambda: pt_logreg.PTLogreg(2, 3).get_loss(X_TWO, Y_TWO.argmax(dim=1)[:5]), "Yoh_"),
     (lambda: pt_logreg.train_mb(PTDeep([2, 2]), (X_TWO, Y_TWO), pt_logreg.Settings()), "train"),  # a tuple, not a Split
     (lambda: pt_logreg.train(PTDeep([3, 2]), X_OK, Y_OK, 10, 0.1), "X"),
+    (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK.numpy(), Y_OK, 10, 0.1), "X"),  # NumPy: says to_tensors
     (lambda: pt_logreg.train(PTDeep([2, 2]), X_OK, Y_OK[:5], 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.train(PTDeep([2, 3]), X_OK, Y_OK, 10, 0.1), "Yoh_"),
     (lambda: pt_logreg.to_tensors(np.ones((2, 2)), [0, 2], C=2), "Y_"),
