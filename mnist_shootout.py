@@ -827,8 +827,8 @@ def parse_args(argv=None):
                         help="run the experiments once per seed (in <out>/seed-<SEED>/, resumable) and write "
                              "their mean, std and range to <out>")
     parser.add_argument("--workers", type=int, default=None,
-                        help="processes that train the models and fit the SVMs side by side (default: one per CPU "
-                             "core, at most 4; 1 = all in this process)")
+                        help="processes that train the models and fit the SVMs side by side, at most one per CPU "
+                             "core (default: one per core, at most 4; 1 = all in this process)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads of each process (default: the cores shared out among the workers)")
     parser.add_argument("--epochs", type=int, default=None,
@@ -856,6 +856,9 @@ def parse_args(argv=None):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')}: expected a whole number >= 1, got {value}")
+    if args.workers is not None and args.workers > (cores := usable_cores()):
+        parser.error(f"--workers: {args.workers} is more than the {cores} cores this process may use: more processes "
+                     "than cores only share them, and each holds a copy of the training set")
     if args.seed is not None and args.seeds is not None:
         parser.error("--seed: not with --seeds, which names every seed to run")
     args.seed = 0 if args.seed is None else args.seed
@@ -874,13 +877,21 @@ def parse_args(argv=None):
         parser.error(f"--val-fraction: expected a number in (0, 1), got {args.val_fraction}")
     if args.configs:
         try:
-            args.configs = tuple(check_mnist_config(int(s) for s in c.split(",")) for c in args.configs)
+            args.configs = tuple(check_mnist_config(parse_sizes(c)) for c in args.configs)
             if len({tuple(c) for c in args.configs}) < len(args.configs):
                 raise ValueError(f"the same config twice ({' '.join(config_name(c) for c in args.configs)}): each "
                                  "trains once")
         except ValueError as error:
             parser.error(f"--configs: {error}")
     return args
+
+
+def parse_sizes(text):
+    """'784,100,10' as [784, 100, 10]; ValueError saying what was expected otherwise."""
+    try:
+        return [int(size) for size in text.split(",")]
+    except ValueError:
+        raise ValueError(f"expected layer sizes separated by commas, such as 784,100,10; got {text!r}") from None
 
 
 def make_profile(args):

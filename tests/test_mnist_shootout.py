@@ -148,7 +148,8 @@ def test_same_seed_same_numbers_on_cpu_and_autograd_nearly_the_same(mnist_root, 
 # --- worker processes: the same numbers as in this process, errors raised here, none left behind ------
 
 
-def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path):
+def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(ms, "usable_cores", lambda: 2)  # the pool's mechanics are tested, on any machine
     runs = []
     for workers in ("1", "2"):
         ms.main(["weights", "depth", "svm", "--quick", "--epochs", "2", "--workers", workers, "--threads", "1",
@@ -160,7 +161,8 @@ def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path)
     assert runs[0] == runs[1] and len(runs[0]["depth"]) == 4 and len(runs[0]["svm"]) == 3
 
 
-def test_every_run_is_trained_once_and_no_run_that_no_report_reads(mnist_root, tmp_path, capfd):
+def test_every_run_is_trained_once_and_no_run_that_no_report_reads(mnist_root, tmp_path, capfd, monkeypatch):
+    monkeypatch.setattr(ms, "usable_cores", lambda: 2)  # two workers, on any machine
     ms.main(["weights", "depth", "early_stop", "minibatch", "--quick", "--epochs", "1", "--workers", "2",
              "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"])
     trained = [line.split(":")[0] for line in capfd.readouterr().out.splitlines() if line.startswith("  trained ")]
@@ -394,6 +396,10 @@ def test_epochs_and_batch_size_reach_every_training_run():
     (["--configs", "784,10", "784,10"], "--configs: the same config twice"),
     (["--batch-size", "0"], "--batch-size"),
     (["--workers", "0"], "--workers: expected a whole number >= 1, got 0"),
+    (["--workers", str(ms.usable_cores() + 1)], f"--workers: {ms.usable_cores() + 1} is more than the "
+                                                 f"{ms.usable_cores()} cores this process may use"),
+    (["--configs", "784,abc,10"], "--configs: expected layer sizes separated by commas, such as 784,100,10; got "
+                                  "'784,abc,10'"),
     (["--threads", "-2"], "--threads: expected a whole number >= 1, got -2"),
     (["--val-fraction", "1.5"], "--val-fraction"),
     (["--val-fraction", "0"], "--val-fraction"),
