@@ -769,6 +769,22 @@ def seed_argument(text):
         raise argparse.ArgumentTypeError(f"expected a whole number in 0..2**63-1, got {text!r}") from None
 
 
+def count_argument(text):
+    """An argparse type for a count (--niter, --datasets): a whole number >= 1, refused when read."""
+    try:
+        return check_positive_int(int(text), "count")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+
+
+def rate_argument(text):
+    """An argparse type for a step size (--delta): a positive finite number, refused when read."""
+    try:
+        return check_number(float(text), "rate")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+
+
 def run_script(main):
     """Run a script's main(); a bad setting (ValueError, whose message names the argument and what to do)
     or a file that cannot be read or written (OSError: missing data, a folder where a file goes, a full

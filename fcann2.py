@@ -161,7 +161,7 @@ def fcann2_classify(X, W1, b1, W2, b2):
 def main(argv=None):
     # Seed 3: a mixture no line separates that 5 ReLUs fit exactly (README: which seeds do not).
     parser = data.demo_argparser("Two-layer NumPy net on sample_gmm_2d(6, 2, 10).", "results/fcann2.png", seed=3)
-    parser.add_argument("--niter", type=int, default=100_000, help="gradient steps (default: 100000)")
+    parser.add_argument("--niter", type=data.count_argument, default=100_000, help="gradient steps (default: 100000)")
     args = parser.parse_args(argv)
     import matplotlib.pyplot as plt
 

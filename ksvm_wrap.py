@@ -210,8 +210,10 @@ def main(argv=None):
                                  "results/ksvm_wrap.png")
     parser.add_argument("command", nargs="?", choices=("demo", "compare"), default="demo",
                         help="demo (default) or compare")
-    parser.add_argument("--datasets", type=int, default=50, help="compare: mixtures per setting (default: 50)")
-    parser.add_argument("--niter", type=int, default=10_000, help="compare: PTDeep steps (default: 10000)")
+    parser.add_argument("--datasets", type=data.count_argument, default=50,
+                        help="compare: mixtures per setting (default: 50)")
+    parser.add_argument("--niter", type=data.count_argument, default=10_000,
+                        help="compare: PTDeep steps (default: 10000)")
     parser.add_argument("--table", type=data.output_file(".md", beside=(".json",)), default="results/compare.md",
                         help="compare: where to write the table; JSON goes beside it (default: results/compare.md)")
     args = parser.parse_args(argv)

@@ -404,7 +404,7 @@ def animate_training(model, X, Y_, path, param_niter, param_delta, param_lambda,
 
 def main(argv=None):
     parser = data.demo_argparser("PTDeep on 2-D Gaussian mixtures: depth and activation.", "results/pt_deep.png")
-    parser.add_argument("--niter", type=int, default=10_000, help="gradient steps (default: 10000)")
+    parser.add_argument("--niter", type=data.count_argument, default=10_000, help="gradient steps (default: 10000)")
     parser.add_argument("--animate", action="store_true",
                         help="also write a GIF of the decision surface of [2,10,10,2] while it trains")
     args = parser.parse_args(argv)

@@ -93,13 +93,12 @@ def fit_line(X, Y, param_niter=100, param_delta=0.1, seed=None, log_every=1):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Fit y = a*x + b with PyTorch; compare gradients.")
     parser.add_argument("--seed", type=data.seed_argument, default=100, help="random seed (default: 100)")
-    parser.add_argument("--niter", type=int, default=1000,
+    parser.add_argument("--niter", type=data.count_argument, default=1000,
                         help="SGD steps (default: 1000; the lab's 100 stop short of the line through the points)")
     parser.add_argument("--points", type=int, default=0,
                         help="fit N noisy points of y = 2x + 1 instead of the lab's (1,3), (2,5) (default: 0)")
     args = parser.parse_args(argv)
     data.check_positive_int(args.points, "--points", minimum=0)
-    data.check_positive_int(args.niter, "--niter")
     if args.points:
         rng = np.random.default_rng(args.seed)
         X = rng.uniform(0, 2, args.points)

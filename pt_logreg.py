@@ -629,8 +629,8 @@ def reference_fit(X, Y_, param_lambda):
 def main(argv=None):
     parser = data.demo_argparser("Logistic regression in PyTorch on 2 and 3 Gaussian classes.",
                                  "results/pt_logreg.png")
-    parser.add_argument("--niter", type=int, default=5000, help="gradient steps (default: 5000)")
-    parser.add_argument("--delta", type=float, default=0.2, help="learning rate (default: 0.2)")
+    parser.add_argument("--niter", type=data.count_argument, default=5000, help="gradient steps (default: 5000)")
+    parser.add_argument("--delta", type=data.rate_argument, default=0.2, help="learning rate (default: 0.2)")
     args = parser.parse_args(argv)
     import matplotlib.pyplot as plt
 

@@ -1,4 +1,5 @@
 import gzip
+import importlib
 import os
 import re
 import struct
@@ -483,7 +484,6 @@ def test_labels_too_large_for_any_class_are_named_not_wrapped():
     ("a-file/demo.png", "cannot write to"),  # under a file
 ])
 def test_every_demo_refuses_an_out_it_cannot_write_before_any_work(tmp_path, module, out, message, capsys):
-    import importlib
 
     (tmp_path / "a-file").write_text("")
     with pytest.raises(SystemExit):
@@ -523,7 +523,7 @@ def test_plot_helpers_name_a_bad_argument(call, argument):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["fcann2.py", "--niter", "0", "--out", "OUT"], "error: param_niter: expected a whole number >= 1, got 0"),
+    (["fcann2.py", "--niter", "0", "--out", "OUT"], "argument --niter: expected a whole number >= 1, got '0'"),
     (["pt_linreg.py", "--points", "-3"], "error: --points: expected a whole number >= 0, got -3"),
     (["pt_deep.py", "--seed", str(2**64), "--out", "OUT"], "argument --seed: expected a whole number in 0..2**63-1"),
 ])
@@ -535,6 +535,21 @@ def test_a_script_given_a_bad_setting_ends_with_one_line_not_a_traceback(tmp_pat
     done = subprocess.run([sys.executable, *argv], cwd=Path(data.__file__).parent, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("module, argv, message", [
+    ("fcann2", ["--niter", "0"], "argument --niter: expected a whole number >= 1, got '0'"),
+    ("pt_linreg", ["--niter", "1.5"], "argument --niter: expected a whole number >= 1, got '1.5'"),
+    ("pt_logreg", ["--delta", "nan"], "argument --delta: expected a positive number, got 'nan'"),
+    ("pt_logreg", ["--delta", "-0.2"], "argument --delta: expected a positive number, got '-0.2'"),
+    ("pt_deep", ["--niter", "ten"], "argument --niter: expected a whole number >= 1, got 'ten'"),
+    ("ksvm_wrap", ["compare", "--datasets", "0"], "argument --datasets: expected a whole number >= 1, got '0'"),
+])
+def test_the_demos_refuse_a_bad_count_or_step_by_its_flag_when_the_command_line_is_read(module, argv, message,
+                                                                                         capsys):
+    with pytest.raises(SystemExit) as ended:
+        importlib.import_module(module).main(argv)
+    assert ended.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_a_fourth_number_to_a_sampler_is_refused_not_taken_as_a_seed():
