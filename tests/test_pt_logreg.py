@@ -362,6 +362,7 @@ def test_train_mb_bad_arguments_name_the_argument(call, argument):
         call(train)
 
 
+@pytest.mark.filterwarnings("ignore:train. the loss did not settle")  # 2 epochs of noise: the point is the sizes
 def test_a_last_batch_of_one_row_is_folded_into_the_one_before():
     train = pt_logreg.Split(torch.rand(7, 784), torch.arange(7) % 2)
     sizes = [len(Y) for _, Y in pt_logreg.mini_batches(train, 3, torch.Generator().manual_seed(0))]
