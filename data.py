@@ -370,7 +370,11 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
     ax = ax or plt.gca()
     xx, yy = np.meshgrid(np.linspace(xmin, xmax, width), np.linspace(ymin, ymax, height))
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)  # (height*width, 2)
-    values = np.asarray(function(grid), dtype=float)
+    scores = function(grid)
+    try:
+        values = as_numpy(scores, "function").astype(float)  # a tensor that requires grad too
+    except (TypeError, ValueError):
+        raise ValueError(f"function: expected numbers, one score per grid point, got {type(scores).__name__}") from None
     if values.shape not in ((height * width,), (height * width, 1)):
         raise ValueError(f"function: expected one score per grid point, shape ({height * width},), got {values.shape}")
     values = values.reshape(height, width)

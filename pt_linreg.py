@@ -46,7 +46,7 @@ def check_points(X, Y):
 
 def as_points(X, Y):
     """Validate and convert the points, two 1-D sequences of N numbers, to float64 tensors of shape (N,)."""
-    X, Y = np.asarray(X), np.asarray(Y)
+    X, Y = data.as_numpy(X, "X"), data.as_numpy(Y, "Y")  # a tensor that requires grad is detached
     for name, values in (("X", X), ("Y", Y)):
         if values.ndim != 1:
             raise ValueError(f"{name}: expected a 1-D sequence of numbers, got shape {values.shape}")

@@ -595,6 +595,12 @@ def test_tensors_are_taken_and_ragged_lists_named():
     assert data.average_precision(torch.tensor([0.1, 0.9, 0.2, 0.8], requires_grad=True), [0, 1, 0, 1]) == 1.0
     with pytest.raises(ValueError, match="^X: expected rows of equal length"):
         data.check_data([[1, 2], [3]])
+    w = torch.tensor([1.0, -1.0], requires_grad=True)  # a decision function written in torch, not detached
+    ax = data.graph_surface(lambda G: torch.as_tensor(G, dtype=torch.float32) @ w, ([0, 0], [1, 1]), offset=0)
+    assert len(ax.collections) == 2  # the surface and its level-0 line
+    plt.close("all")
+    with pytest.raises(ValueError, match="^function: expected numbers, one score per grid point, got list"):
+        data.graph_surface(lambda G: ["a"] * len(G), ([0, 0], [1, 1]))
 
 
 def test_spread_of_strings_is_named():

@@ -93,3 +93,8 @@ def test_bad_param_niter():
 def test_the_formulas_name_points_that_do_not_fit(call, argument):
     with pytest.raises(ValueError, match=f"^{argument}: "):
         call()
+
+
+def test_points_given_as_tensors_in_a_graph_are_taken():
+    X = torch.tensor([1.0, 2.0], requires_grad=True)  # as a student's tensor may still be
+    assert pt_linreg.fit_line(X, torch.tensor([3, 5]), 2000, seed=0, log_every=0) == pytest.approx((2, 1), abs=1e-6)
