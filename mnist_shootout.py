@@ -20,6 +20,7 @@ experiment can name them, or here in this process.
 
 import argparse
 import ctypes
+import importlib.metadata
 import json
 import math
 import multiprocessing
@@ -632,13 +633,18 @@ def render_report(results):
     return render(meta["dataset"], description, sections)
 
 
+# What run_meta records that changes no number: the worker count (1 and 2 workers give the same rows,
+# tested). Everything else it records is the identity of results: the threads too (a torch thread count
+# changes the order of float sums, README) and the libraries' versions.
+NOT_IDENTITY = ("workers",)
+
+
 def same_run(results, meta):
-    """Whether `results` (a parsed results.json, or anything) came from a run with these settings."""
-    # threads: a torch thread count changes the order of float sums, and so the numbers (README)
-    keys = ("dataset", "data_sha256", "profile", "seed", "val_fraction", "settings", "sgd_steps_by_hand", "device",
-            "threads")
-    wanted = json.loads(json.dumps({k: meta[k] for k in keys}))  # as JSON has it: tuples become lists
-    return isinstance(results, dict) and all(results.get("meta", {}).get(k) == wanted[k] for k in keys)
+    """Whether `results` (a parsed results.json, or anything) came from a run with these settings: every
+    field of `meta` (run_meta) but NOT_IDENTITY equal."""
+    wanted = json.loads(json.dumps({k: v for k, v in meta.items() if k not in NOT_IDENTITY}))  # tuples as lists
+    found = results.get("meta") if isinstance(results, dict) else None
+    return isinstance(found, dict) and all(found.get(k) == v for k, v in wanted.items())
 
 
 def read_results(path):
@@ -911,7 +917,20 @@ def run_meta(args, profile, device, seed):
             "seed": seed,
             "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
             "threads": torch.get_num_threads(),
-            "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile)}
+            "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile),
+            "versions": library_versions()}
+
+
+def library_versions():
+    """The versions of the libraries that compute the numbers (scikit-learn-intelex: None when absent),
+    read without importing them."""
+    versions = {}
+    for name in ("torch", "numpy", "scikit-learn", "scikit-learn-intelex"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 def run_seed(args, profile, device, arrays, seed, out, names, pool):

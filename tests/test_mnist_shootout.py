@@ -581,6 +581,21 @@ def test_results_of_another_thread_count_are_not_kept_beside_these(mnist_root, t
     assert not (tmp_path / "weights.png").exists()
 
 
+def test_every_field_of_meta_but_the_worker_count_is_what_makes_results_the_same():
+    """A field run_meta records (or one added later) that same_run did not compare would let results of
+    other settings (another thread count, another torch) be kept beside these."""
+    args = ms.parse_args(["--quick", "--workers", "1"])
+    args.data_sha256 = "0123456789abcdef"
+    meta = ms.run_meta(args, ms.make_profile(args), "cpu", 0)
+    written = json.loads(json.dumps(meta))  # as results.json holds it
+    assert {"threads", "versions", "device", "data_sha256", "settings"} <= meta.keys()
+    assert ms.same_run({"meta": written}, meta)
+    for key in meta:
+        assert ms.same_run({"meta": {**written, key: "another"}}, meta) == (key == "workers"), key
+    versions = {**written["versions"], "torch": "1.0.0"}
+    assert not ms.same_run({"meta": {**written, "versions": versions}}, meta)
+
+
 def test_results_of_other_data_are_not_kept_beside_these(mnist_root, tmp_path):
     import gzip
 
