@@ -456,11 +456,11 @@ def train_mb(model, train, settings=Settings(), val=None, test=None, *, desc="tr
         raise ValueError(f"batch_size: expected at most the {len(train)} training samples, got {settings.batch_size}")
     if settings.early_stopping and val is None:
         raise ValueError("val: early stopping needs a validation split")
-    largest = torch.finfo(model_device_dtype(model)[1]).max  # what the optimizer's steps can multiply by
+    dtype = model_device_dtype(model)[1]
+    largest = torch.finfo(dtype).max  # what the steps multiply by must be a number of the model's dtype
     for name, value in ((step_name, settings.lr), ("param_lambda", settings.param_lambda)):
         if value > largest:
-            raise ValueError(f"{name}: {value:g} overflows the model's {model_device_dtype(model)[1]} "
-                             f"(largest {largest:.4g})")
+            raise ValueError(f"{name}: {value:g} overflows the model's {dtype} (largest {largest:.4g})")
 
     by_hand = settings.by_hand and settings.optimizer == "sgd" and getattr(model, "steps_by_hand", False)
     opt = None if by_hand else OPTIMIZERS[settings.optimizer](model.parameters(), lr=settings.lr)
