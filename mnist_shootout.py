@@ -710,15 +710,14 @@ def claimed(path):
 
 def remove_files_of(results, folder):
     """Remove the figures and checkpoints that an earlier run's results (its parsed results.json) list in
-    `folder`: files this project provably wrote, which would otherwise sit beside a report they are not
-    part of."""
-    for result in results["experiments"].values():
-        if not isinstance(result, dict):
-            continue
-        for name in [*result.get("figures", []), result.get("saved_model")]:
-            path = Path(folder) / str(name)
-            if name and path.parent == Path(folder) and path.is_file():
-                path.unlink()
+    `folder`, and an aggregate's spread.png: files this project provably wrote, which would otherwise sit
+    beside a report they are not part of."""
+    names = [name for result in results["experiments"].values() if isinstance(result, dict)
+             for name in [*result.get("figures", []), result.get("saved_model")]]
+    for name in names + (["spread.png"] if "per_seed" in results else []):
+        path = Path(folder) / str(name)
+        if name and path.parent == Path(folder) and path.is_file():
+            path.unlink()
 
 
 def write_results(ctx, meta):
@@ -784,6 +783,10 @@ def run_repeats(args, profile, device, arrays, out, pool):
     """The experiments once per seed of args.seeds, each in out/seed-<seed>/ (a seed whose results there
     are complete is not run again; SEED_INDEPENDENT ones run with the first seed only), then their
     aggregate in out/results.json, report.md and spread.png. Returns the aggregate results."""
+    meta = run_meta(args, profile, device, None) | {"seeds": args.seeds}
+    previous = read_results(out / "results.json")
+    if previous is not None and not same_run(previous, meta):  # a single seed's, or other seeds': its files go
+        remove_files_of(previous, out)
     per_seed = {}
     for i, seed in enumerate(args.seeds):
         folder = out / f"seed-{seed}"
@@ -795,7 +798,6 @@ def run_repeats(args, profile, device, arrays, out, pool):
             data.check_writable_folder(folder, "--out")
             previous = run_seed(args, profile, device, arrays, seed, folder, names, pool)
         per_seed[seed] = previous
-    meta = run_meta(args, profile, device, None) | {"seeds": args.seeds}
     results = {"meta": meta, "per_seed": {seed: f"seed-{seed}/results.json" for seed in args.seeds},
                "experiments": aggregate(per_seed, args.experiments)}
     rows = [(f"{name}: {r['model']}", r["test_accuracy"]) for name, e in results["experiments"].items()

@@ -581,6 +581,16 @@ def test_results_of_another_thread_count_are_not_kept_beside_these(mnist_root, t
     assert not (tmp_path / "weights.png").exists()
 
 
+def test_an_aggregate_and_a_single_seeds_results_leave_no_figure_of_the_other(mnist_root, tmp_path):
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu", "--workers", "1"]
+    ms.main(["weights"] + common)
+    assert (tmp_path / "weights.png").is_file()
+    ms.main(["untrained", "--seeds", "0", "1"] + common)  # the aggregate replaces one seed's results ...
+    assert not (tmp_path / "weights.png").exists() and (tmp_path / "spread.png").is_file()
+    ms.main(["untrained"] + common)  # ... and one seed's replace the aggregate
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [".fc-lab-files", "report.md", "results.json"]
+
+
 def test_every_field_of_meta_but_the_worker_count_is_what_makes_results_the_same():
     """A field run_meta records (or one added later) that same_run did not compare would let results of
     other settings (another thread count, another torch) be kept beside these."""
