@@ -175,7 +175,10 @@ def input_problem(model, X, name="X"):
                 f"data; or torch.as_tensor(X, dtype={dtype}))")
     if X.ndim != 2 or X.shape[1] != D:
         return f"{name}: expected (N, {D}) inputs (the model's input size), got shape {tuple(X.shape)}"
-    if X.dtype != dtype or X.device != device:
+    if X.device != device:
+        return (f"{name}: expected a tensor on {device} (the model's parameters), got one on {X.device}; move it "
+                f"with {name}.to('{device}') or the model with model.to('{X.device}')")
+    if X.dtype != dtype:
         return (f"{name}: expected {dtype} on {device} (the model's parameters), got {X.dtype} on {X.device}; "
                 f"convert with {name}.to({dtype}) or the model with model.to({X.dtype})")
     return None

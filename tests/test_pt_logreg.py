@@ -407,7 +407,8 @@ MODELS = {"PTLogreg": lambda: PTLogreg(2, 3), "PTDeep": lambda: PTDeep([2, 5, 3]
     (torch.zeros(4, 2, dtype=torch.bfloat16), r"^X: expected torch.float32 on cpu .*got torch.bfloat16"),
     (torch.zeros(4, 3), r"^X: expected \(N, 2\) inputs \(the model's input size\), got shape \(4, 3\)"),
     (torch.zeros(2), r"^X: expected \(N, 2\) inputs .*got shape \(2,\)"),
-], ids=["numpy", "float64", "bfloat16", "width", "1-D"])
+    (torch.zeros(4, 2, device="meta"), r"^X: expected a tensor on cpu .*got one on meta; move it with X.to\('cpu'\)"),
+], ids=["numpy", "float64", "bfloat16", "width", "1-D", "another device"])
 @pytest.mark.parametrize("model", MODELS)
 def test_inputs_the_forward_pass_cannot_take_are_named(model, X, message, method):
     model = MODELS[model]()
