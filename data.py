@@ -394,7 +394,8 @@ def graph_surface(function, rect, offset=0.5, width=256, height=256, ax=None):
 def graph_data(X, Y_, Y, special=(), ax=None):
     """Scatter X coloured by true class: circles where Y == Y_, squares where wrong.
 
-    Points whose indices are in `special` (e.g. support vectors) are drawn at double size.
+    Points whose indices are in `special` (e.g. support vectors), or where `special` is True (a boolean
+    mask of N values), are drawn at double size.
     """
     import matplotlib.pyplot as plt
 
@@ -404,10 +405,13 @@ def graph_data(X, Y_, Y, special=(), ax=None):
     ax = ax or plt.gca()
     palette = plt.get_cmap("tab10" if Y_.max() < 10 else "tab20")
     colors = palette(Y_ % palette.N)
-    special = np.asarray(special)
+    special = as_numpy(special, "special")
+    if special.dtype == bool and special.shape == (len(X),):
+        special = np.flatnonzero(special)
     if special.size and (not np.issubdtype(special.dtype, np.integer) or special.ndim != 1
                          or special.min() < -len(X) or special.max() >= len(X)):
-        raise ValueError(f"special: expected indices of rows of X (0..{len(X) - 1}), got {special.tolist()}")
+        raise ValueError(f"special: expected indices of rows of X (0..{len(X) - 1}) or a mask of {len(X)} booleans, "
+                         f"got {special.dtype} {special.shape} {np.array2string(special, threshold=10)}")
     sizes = np.full(len(X), 20.0)
     sizes[special.astype(int)] *= 2
     for mask, marker in ((Y == Y_, "o"), (Y != Y_, "s")):

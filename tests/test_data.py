@@ -108,10 +108,11 @@ def test_random_gaussian_follows_spec():
     np.testing.assert_allclose(np.cov(X.T), g.cov, atol=0.1 * max(1, np.abs(g.cov).max()))
 
 
-def test_graph_data_doubles_special_markers():
+@pytest.mark.parametrize("special", [[1, 3], np.isin(np.arange(10), [1, 3])], ids=["indices", "boolean mask"])
+def test_graph_data_doubles_special_markers(special):
     X, Y_ = data.sample_gauss_2d(2, 5, rng=0)
     fig, ax = plt.subplots()
-    data.graph_data(X, Y_, Y_, special=[1, 3], ax=ax)
+    data.graph_data(X, Y_, Y_, special=special, ax=ax)
     sizes = np.concatenate([c.get_sizes() for c in ax.collections])
     assert sorted(sizes.tolist()) == [20.0] * 8 + [40.0] * 2
     plt.close(fig)
