@@ -13,9 +13,10 @@ whole run: a mini-batch is an index gather there, never a host-to-device copy.
 
 How the file reads: every setting is in Profile. Each experiment names the training runs it needs
 (a Run: train_mb's Settings plus the model) and, once they have finished, builds its rows and figures
-from them (EXPERIMENTS). Equal runs that two experiments ask for are trained once. Where they are
-trained is the last section's concern: in worker processes, one run each, started as soon as an
-experiment can name them, or here in this process.
+from them (EXPERIMENTS). Equal runs that two experiments ask for are trained once. Which results in
+--out count as this run's, and which files there are ours to replace, is one section ("Results in
+--out"); where the runs are trained is the last section's concern: in worker processes, one run
+each, started as soon as an experiment can name them, or here in this process.
 """
 
 import argparse
@@ -633,6 +634,31 @@ def render_report(results):
     return render(meta["dataset"], description, sections)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Results in --out: what makes two runs' results the same, and which files there are ours
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_meta(args, profile, device, seed):
+    """What identifies a run's results (same_run compares it), and how it ran."""
+    return {"dataset": args.dataset, "data_sha256": args.data_sha256, "profile": "quick" if args.quick else "full",
+            "seed": seed, "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
+            "threads": torch.get_num_threads(), "sgd_steps_by_hand": not args.autograd,
+            "settings": asdict(profile), "versions": library_versions()}
+
+
+def library_versions():
+    """The versions of the libraries that compute the numbers (scikit-learn-intelex: None when absent),
+    read without importing them."""
+    versions = {}
+    for name in ("torch", "numpy", "scikit-learn", "scikit-learn-intelex"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 # What run_meta records that changes no number: the worker count (1 and 2 workers give the same rows,
 # tested). Everything else it records is the identity of results: the threads too (a torch thread count
 # changes the order of float sums, README) and the libraries' versions.
@@ -911,28 +937,6 @@ def make_profile(args):
     if args.batch_size is not None:
         overrides.update(batch_size=args.batch_size, depth_batch_size=args.batch_size)
     return replace(profile, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def run_meta(args, profile, device, seed):
-    """What identifies a run's results (same_run compares it), and how it ran."""
-    return {"dataset": args.dataset, "data_sha256": args.data_sha256, "profile": "quick" if args.quick else "full",
-            "seed": seed,
-            "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
-            "threads": torch.get_num_threads(),
-            "sgd_steps_by_hand": not args.autograd, "settings": asdict(profile),
-            "versions": library_versions()}
-
-
-def library_versions():
-    """The versions of the libraries that compute the numbers (scikit-learn-intelex: None when absent),
-    read without importing them."""
-    versions = {}
-    for name in ("torch", "numpy", "scikit-learn", "scikit-learn-intelex"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def run_seed(args, profile, device, arrays, seed, out, names, pool):
