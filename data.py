@@ -665,10 +665,15 @@ def find_idx(raw_dir, name):
     return next((p for p in (plain, packed) if p.is_file()), None)
 
 
-def missing_data_error(dataset, raw_dir, reason):
+def check_dataset(dataset):
+    """`dataset` when it names one of DATASETS; ValueError naming the argument otherwise."""
     if dataset not in DATASETS:
         raise ValueError(f"dataset: expected one of {sorted(DATASETS)}, got {dataset!r}")
-    folder, url = DATASETS[dataset]
+    return dataset
+
+
+def missing_data_error(dataset, raw_dir, reason):
+    folder, url = DATASETS[check_dataset(dataset)]
     names = "\n  ".join(IDX_NAMES)
     return FileNotFoundError(
         f"{dataset} data not found in {raw_dir} ({reason}).\nPut these four files there, plain or gzipped "
@@ -678,8 +683,7 @@ def missing_data_error(dataset, raw_dir, reason):
 
 def download(dataset, root):
     """Fetch the data set ('mnist' or 'fashion') with torchvision into root/<folder>/raw/."""
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset: expected one of {', '.join(DATASETS)}, got {dataset!r}")
+    check_dataset(dataset)
     import torchvision
 
     cls = torchvision.datasets.MNIST if dataset == "mnist" else torchvision.datasets.FashionMNIST
@@ -706,8 +710,7 @@ def load_dataset(dataset="mnist", root=None, allow_download=True):
     downloads with torchvision when files are missing; raises FileNotFoundError saying what to put
     where when that fails (and leaves no empty folders behind), ValueError for a corrupt file.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset: expected one of {sorted(DATASETS)}, got {dataset!r}")
+    check_dataset(dataset)
     root = Path(root) if root is not None else default_root()
     raw_dir = root / DATASETS[dataset][0] / "raw"
     if any(find_idx(raw_dir, n) is None for n in IDX_NAMES):
@@ -769,28 +772,22 @@ def output_file(suffix, beside=()):
     return check
 
 
-def seed_argument(text):
-    """An argparse type for --seed: a whole number in 0..2**63-1 (check_seed), refused when read."""
-    try:
-        return check_seed(int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number in 0..2**63-1, got {text!r}") from None
+def argument_type(parse, expected):
+    """An argparse type: the flag's text read by `parse`, which raises ValueError for a bad value; such a
+    value is refused when the command line is read, with "expected <expected>, got <text>"."""
+
+    def check(text):
+        try:
+            return parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    return check
 
 
-def count_argument(text):
-    """An argparse type for a count (--niter, --datasets): a whole number >= 1, refused when read."""
-    try:
-        return check_positive_int(int(text), "count")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-
-
-def rate_argument(text):
-    """An argparse type for a step size (--delta): a positive finite number, refused when read."""
-    try:
-        return check_number(float(text), "rate")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+seed_argument = argument_type(lambda text: check_seed(int(text)), "a whole number in 0..2**63-1")  # --seed
+count_argument = argument_type(lambda text: check_positive_int(int(text), "count"), "a whole number >= 1")  # --niter
+rate_argument = argument_type(lambda text: check_number(float(text), "rate"), "a positive number")  # --delta
 
 
 def run_script(main):

@@ -711,9 +711,7 @@ def check_earlier_results(folder):
             raise ValueError(f"--out: {path} was not written by this shootout, or not whole (expected a JSON object "
                              "with 'meta' and 'experiments', each experiment with its 'rows'); choose another --out, "
                              "or move it away")
-    ours = set() if results is None else {"results.json", "report.md", "spread.png"} | {
-        str(name) for e in results["experiments"].values() for name in [*e.get("figures", []), e.get("saved_model")]
-        if name}
+    ours = set() if results is None else {"results.json", "report.md", "spread.png"} | files_of(results)
     if (folder / MANIFEST).is_file():  # what a run killed before its results.json wrote, or after it went
         ours |= set((folder / MANIFEST).read_text().split())
     for name in WRITES:
@@ -734,15 +732,20 @@ def claimed(path):
     return path
 
 
+def files_of(results):
+    """The files an earlier run's results (its parsed results.json) list: its figures and checkpoints, and
+    an aggregate's spread.png."""
+    names = {str(name) for result in results["experiments"].values() if isinstance(result, dict)
+             for name in [*result.get("figures", []), result.get("saved_model")] if name}
+    return names | ({"spread.png"} if "per_seed" in results else set())
+
+
 def remove_files_of(results, folder):
-    """Remove the figures and checkpoints that an earlier run's results (its parsed results.json) list in
-    `folder`, and an aggregate's spread.png: files this project provably wrote, which would otherwise sit
-    beside a report they are not part of."""
-    names = [name for result in results["experiments"].values() if isinstance(result, dict)
-             for name in [*result.get("figures", []), result.get("saved_model")]]
-    for name in names + (["spread.png"] if "per_seed" in results else []):
-        path = Path(folder) / str(name)
-        if name and path.parent == Path(folder) and path.is_file():
+    """Remove the files that an earlier run's results list in `folder` (files_of): files this project
+    provably wrote, which would otherwise sit beside a report they are not part of."""
+    for name in files_of(results):
+        path = Path(folder) / name
+        if path.parent == Path(folder) and path.is_file():
             path.unlink()
 
 
