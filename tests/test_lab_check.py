@@ -152,6 +152,17 @@ def test_missing_modules_fail_once_per_task_and_one_that_never_returns_is_stoppe
            "ran longer than 2 s and was stopped" in printed, printed
 
 
+def test_a_softmax_over_the_wrong_dimension_is_named_as_such(tmp_path):
+    """A mistake no fixture plants: PTDeep's forward normalizes the columns (dim=0), not the rows."""
+    for module in ("pt_logreg", "pt_deep"):
+        (tmp_path / f"{module}.py").write_text((CHOICES / "lab0_template" / f"{module}.py").read_text())
+    deep = tmp_path / "pt_deep.py"
+    deep.write_text(deep.read_text().replace("softmax(self.scores(X), dim=1)", "softmax(self.scores(X), dim=0)"))
+    code, printed = run_lab_check(tmp_path, "pt_deep")
+    assert code == 1 and verdicts(printed)["pt_deep"].startswith("pt_deep    FAILED 1 of 1 checks"), printed
+    assert "(the softmax over the wrong dimension? its columns sum to 1: dim=1 normalizes each row)" in printed, printed
+
+
 def test_impl_that_is_not_a_folder_is_refused(tmp_path):
     code, printed = run_lab_check(tmp_path / "missing")
     assert code != 0 and "--impl: expected a folder holding the lab's modules" in printed, printed

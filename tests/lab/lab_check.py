@@ -576,11 +576,14 @@ def forward_probabilities(task, model, X):
                                                     atol=1e-4):
         note(task, "forward returns log-probabilities")
         return probs.exp()
-    sums = values.sum(dim=1)
+    sums, columns = values.sum(dim=1), values.sum(dim=0)
+    cause = ("the softmax over the wrong dimension? its columns sum to 1: dim=1 normalizes each row"
+             if bool((values >= 0).all()) and torch.allclose(columns, torch.ones_like(columns), atol=1e-4)
+             else "are these the scores, before the softmax?")
     expect(torch.allclose(sums, torch.ones_like(sums), atol=1e-4) and bool((values >= 0).all()),
            f"{task}: forward(X) should return probabilities (the lab: probs = softmax(...)): rows of non-negative "
-           f"numbers summing to 1; its first rows sum to {short([round(v, 4) for v in sums[:3].tolist()])} (are "
-           "these the scores, before the softmax?)")
+           f"numbers summing to 1; its first rows sum to {short([round(v, 4) for v in sums[:3].tolist()])} "
+           f"({cause})")
     return probs
 
 
