@@ -25,17 +25,16 @@ import importlib.metadata
 import json
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
-import secrets
-import shutil
+import pickle
 import signal
 import sys
-import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, partial
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 import data
 from ksvm_wrap import fit_and_score
@@ -980,6 +980,7 @@ def main(argv=None):
     for folder in [out] + [out / f"seed-{seed}" for seed in args.seeds or []]:
         check_earlier_results(folder)
     arrays = data.load_dataset(args.dataset, args.data_root)
+    import matplotlib.pyplot  # noqa: F401  before any work: Ctrl-C during this import made the process abort
     args.data_sha256 = data.arrays_digest(arrays)  # earlier results count only for the same data (same_run)
     cores, found_threads = usable_cores(), torch.get_num_threads()
     args.workers = args.workers or min(cores, 4)
@@ -1021,7 +1022,7 @@ class Trainer:
 
     def __init__(self, splits, pool=None, declared=lambda: []):
         self.splits, self.pool, self.declared = splits, pool, declared
-        self.futures, self.values = {}, {}  # run -> its Future; run -> its result, once read
+        self.futures = {}  # run -> the Future that holds its value, or what it raised
 
     def finish(self, runs):
         """Wait until every run that runs() names has finished; runs() is asked again as runs finish."""
@@ -1031,12 +1032,9 @@ class Trainer:
                 continue
             for run in [*pending, *self.declared()]:
                 if run not in self.futures:
-                    self.futures[run] = self.pool.submit(fit_in_worker, run, self.splits.key)
-                    self.futures[run].add_done_callback(partial(say_if_failed, run))
-            wait([future for future in self.futures.values() if not future.done()], return_when=FIRST_COMPLETED)
-            if any(isinstance(f.exception(), BrokenProcessPool) for f in self.futures.values() if f.done()):
-                raise WorkerDied(f"a worker process died ({dead_workers_runs(self.pool)}); the experiments that "
-                                 "finished were kept: run the same command again to go on from them")
+                    self.futures[run] = self.pool.submit(run, self.splits.key)
+            run = self.pool.next_finished()
+            say_if_failed(run, self.futures[run])
 
     def train_here(self, run):
         self.futures[run] = future = Future()
@@ -1052,13 +1050,7 @@ class Trainer:
     def result(self, run):
         """A finished run's value, (model, history) for a Run and a result row for an SVMRun; raises what
         the run raised."""
-        if run not in self.values:
-            value = self.futures[run].result()  # from a worker: the file that torch.save wrote
-            if self.pool is not None:
-                path, value = Path(value), torch.load(value, weights_only=False)
-                path.unlink()
-            self.values[run] = value
-        return self.values[run]
+        return self.futures[run].result()
 
     def history(self, run):
         """The History of a Run that has finished without an error; None for any other."""
@@ -1069,56 +1061,150 @@ class Trainer:
         return self.finished(run) and isinstance(self.futures[run].exception(), FloatingPointError)
 
 
-class WorkerDied(RuntimeError):
-    """A worker process ended while the pool needed it (killed, out of memory)."""
-
-
 def say_if_failed(run, future):
     if future.exception() is not None:
         print(f"  {run.name} failed: {future.exception()}", flush=True)
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended while the pool needed it (killed, out of memory)."""
+
+
+class WorkerPool:
+    """Worker processes that train runs for Trainer, one run each at a time, in the order submitted.
+
+    No thread of this process takes part: `next_finished` hands the waiting runs to idle workers and
+    itself waits on the workers' pipes and process sentinels. Ctrl-C and SIGTERM raise in the main
+    thread at whatever line it is on, so stopping must not wait for a lock that an interrupted line may
+    hold. Python's ProcessPoolExecutor has a thread of its own that takes the locks of the futures the
+    main thread waits on, and its shutdown waits for that thread: a SIGTERM once left it waiting for
+    ever. A worker that ends instead of replying (killed, out of memory), even half way through
+    sending a result, is seen at once (its pipe's end of file, its sentinel) and named with the run it
+    held. Made and stopped by worker_pool.
+    """
+
+    def __init__(self):
+        self.processes = {}  # our end of a worker's pipe -> its process
+        self.waiting = deque()  # (run, key, future) that no worker holds yet
+        self.holding = {}  # our end of a worker's pipe -> the (run, future) that worker trains
+
+    def start(self, n, threads, arrays, device):
+        """Start n workers; each has `threads` torch threads and the data set's arrays, sent once."""
+        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
+        for _ in range(n):
+            ours, theirs = spawn.Pipe()
+            process = spawn.Process(target=serve, args=(theirs, shared, str(device), threads), daemon=True)
+            self.processes[ours] = process
+            process.start()
+            theirs.close()  # the worker's end is the worker's: once it ends, ours reads the end of file
+
+    def submit(self, run, key):
+        """Queue `run`, to be trained on the Splits of `key`; returns the Future that will hold its value."""
+        future = Future()
+        self.waiting.append((run, key, future))
+        return future
+
+    def next_finished(self):
+        """Hand waiting runs to idle workers, wait until one of the runs held finishes, set its Future and
+        return it. Raises WorkerDied when a worker ends."""
+        for pipe in self.processes:
+            if pipe not in self.holding and self.waiting:
+                run, key, future = self.waiting.popleft()
+                try:
+                    pipe.send((run, key))
+                except OSError:  # the worker has ended
+                    raise self.died() from None
+                self.holding[pipe] = (run, future)
+        if not self.holding:
+            raise RuntimeError("next_finished: no run was submitted")
+        ready = multiprocessing.connection.wait([*self.holding, *(p.sentinel for p in self.processes.values())])
+        for pipe in [pipe for pipe in self.holding if pipe in ready]:
+            try:
+                value, error = pickle.loads(pipe.recv_bytes())
+            except (EOFError, OSError):  # the worker ended before it sent its reply, or while (OSError)
+                break
+            run, future = self.holding.pop(pipe)
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+            return run
+        raise self.died()
+
+    def died(self):
+        """WorkerDied, naming the workers that ended and the runs they held. A process closes its pipe
+        before it can be waited for: it is given a second."""
+        deadline = time.monotonic() + 1
+        while all(p.exitcode is None for p in self.processes.values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        said = []
+        for pipe, process in self.processes.items():
+            if (code := process.exitcode) is not None:
+                run = f"the worker training {self.holding[pipe][0].name!r}" if pipe in self.holding else \
+                    "a worker between runs"
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                said.append(f"{run} ended, {how}" + (" (the out-of-memory killer, or kill -9)" if code == -9 else ""))
+        return WorkerDied(f"a worker process died ({'; '.join(said) or 'one of the workers ended'}); the experiments "
+                          "that finished were kept: run the same command again to go on from them")
+
+    def stop(self, at_once=True):
+        """End every worker and wait for it: at once (SIGTERM), or by closing its pipe, which ends it
+        cleanly once its run is done. One still alive after 5 s is killed."""
+        for pipe, process in self.processes.items():
+            if at_once and process.pid is not None:  # None: not started
+                process.terminate()
+            pipe.close()
+        for process in self.processes.values():
+            if process.pid is not None:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+
+
 @contextmanager
 def worker_pool(n, threads, arrays, device="cpu"):
-    """A pool of `n` worker processes for Trainer, or None for n = 1 (the runs are trained here). Each
-    worker has `threads` torch threads and the data set's arrays, sent once. A run on one thread never
-    waits for another core, so n runs at a time keep n cores busy. No worker outlives this process
-    (start_worker); when the block is left by an exception (an error, Ctrl-C, SIGTERM), the workers are
-    stopped at once instead of finishing their runs.
-
-    A worker's result travels as a file in a temporary folder of the pool's (`pool.folder`), and only
-    its path through the pool's pipe: a message that short is written to the pipe at once, so a worker
-    killed at any moment (the out-of-memory killer) cannot leave the pool waiting for the rest of one.
-    A worker marks the run it trains there too, so that a worker's death names its run."""
+    """A WorkerPool of `n` worker processes for Trainer, or None for n = 1 (the runs are trained here).
+    A run on one thread never waits for another core, so n runs at a time keep n cores busy. The workers
+    are stopped when the block is left, at once if it is left by an exception (an error, Ctrl-C,
+    SIGTERM); none outlives this process (start_worker)."""
     if n == 1:
         yield None
         return
-    shared = tuple(torch.from_numpy(a) for a in arrays)  # tensors travel in shared memory, not the pipe
-    # Named before it exists, so that an interruption at any line finds it to remove (as atomic_output)
-    folder = Path(tempfile.gettempdir()) / f"fc-lab-workers-{secrets.token_hex(8)}"
-    pool = None
+    pool, at_once = WorkerPool(), True
     try:
-        folder.mkdir(mode=0o700)
-        pool = ProcessPoolExecutor(n, multiprocessing.get_context("spawn"),  # spawn: no fork of a threaded process
-                                   initializer=start_worker, initargs=(shared, str(device), threads, str(folder)))
-        pool.folder = folder
+        pool.start(n, threads, arrays, device)
         yield pool
-    except BaseException:
-        for process in getattr(pool, "_processes", {}).values():  # Python 3.14's pool.terminate_workers()
-            process.terminate()
-        raise
+        at_once = False
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        pool.stop(at_once)
 
 
 WORKER = {}  # in a worker process: the data set's arrays and device, the Splits last made from them
 
 
-def start_worker(arrays, device, threads, folder):
-    """A worker's set-up: its torch threads, its data, where it leaves results, and its end when its
-    parent ends."""
+def serve(pipe, arrays, device, threads):
+    """A worker's life: train each (run, key) that comes through `pipe`, on the Splits of `key` (made once
+    per key), and send back (value, None), or (None, the error) with its message cut to 2000 characters;
+    until the pipe is closed."""
+    start_worker(arrays, device, threads)
+    while True:
+        try:
+            run, key = pipe.recv()
+        except EOFError:
+            return
+        try:
+            if WORKER.get("key") != key:
+                WORKER.update(key=key, splits=Splits.make(WORKER["arrays"], WORKER["device"], *key))
+            reply = (run.fit(WORKER["splits"]), None)
+        except Exception as error:
+            reply = (None, short_error(error))
+        pipe.send_bytes(pickle.dumps(reply))  # plain pickle: the tensors' bytes, not shared memory
+
+
+def start_worker(arrays, device, threads):
+    """A worker's set-up: its torch threads, its data, and its end when its parent ends."""
     parent = multiprocessing.parent_process()
     if sys.platform == "linux":  # the kernel's signal, which also stops native code that holds the GIL
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
@@ -1126,27 +1212,9 @@ def start_worker(arrays, device, threads, folder):
         os._exit(1)
     threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()  # elsewhere: a watchdog
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: the workers end with it
+    tqdm.set_lock(threading.RLock())  # a worker shows no bars: no lock between processes, none left when killed
     torch.set_num_threads(threads)
-    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device), folder=Path(folder))
-
-
-def fit_in_worker(run, key):
-    """run.fit in a worker, on the Splits of `key` (made once per key); its value saved by torch.save to
-    a file of the pool's folder, whose path is returned. An error comes back as the same type with its
-    message (at most 2000 characters, so that it too is one short message)."""
-    if WORKER.get("key") != key:
-        WORKER.update(key=key, splits=Splits.make(WORKER["arrays"], WORKER["device"], *key))
-    marker = WORKER["folder"] / f"{os.getpid()}.running"
-    marker.write_text(run.name)
-    try:
-        value = run.fit(WORKER["splits"])
-    except Exception as error:
-        raise short_error(error) from None
-    path = WORKER["folder"] / f"{os.getpid()}-{time.monotonic_ns()}.pt"
-    with data.atomic_output(path) as tmp:
-        torch.save(value, tmp)
-    marker.unlink()
-    return str(path)
+    WORKER.update(arrays=tuple(a.numpy() for a in arrays), device=torch.device(device))
 
 
 def short_error(error):
@@ -1157,23 +1225,6 @@ def short_error(error):
         return type(error)(message)
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {message}")
-
-
-def dead_workers_runs(pool):
-    """Which worker died, and the run it was training, from the mark it left (fit_in_worker). A process
-    closes its pipes before it can be waited for: it is given a second to be. The pool stops the other
-    workers with SIGTERM afterwards, so those are not named."""
-    deadline = time.monotonic() + 1
-    while not (dead := [(pid, p.exitcode) for pid, p in list(pool._processes.items())
-                        if p.exitcode not in (None, -signal.SIGTERM)]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    said = []
-    for pid, code in dead:
-        marker = pool.folder / f"{pid}.running"
-        run = f"the worker training {marker.read_text()!r}" if marker.exists() else "a worker between runs"
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        said.append(f"{run} ended, {how}" + (" (the out-of-memory killer, or kill -9)" if code == -9 else ""))
-    return "; ".join(said) or "one of the workers ended"
 
 
 def usable_cores():

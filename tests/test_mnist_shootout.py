@@ -1,9 +1,10 @@
 import json
 import os
-import pickle
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,15 +205,27 @@ def alive(pid):
         return False
 
 
+@dataclass(frozen=True)
+class Backtracking:
+    """A run whose fit never ends and never lets go of the GIL."""
+
+    name: str = "backtracking"
+
+    def fit(self, splits):
+        print("up", flush=True)
+        re.match(r"(a+)+$", "a" * 60 + "b")  # exponential backtracking, in C, holding the GIL all along
+
+
 HOLD_THE_GIL = """
-import multiprocessing, re, time
-from concurrent.futures import ProcessPoolExecutor
+import sys
+sys.path.insert(0, "tests")
 import mnist_shootout as ms
-context = multiprocessing.get_context("spawn")
-pool = ProcessPoolExecutor(1, context, initializer=ms.start_worker, initargs=((), "cpu", 1, "."))
-pool.submit(print, "up", flush=True)
-pool.submit(re.match, r"(a+)+$", "a" * 60 + "b")  # exponential backtracking, in C, holding the GIL all along
-time.sleep(600)
+from test_mnist_shootout import Backtracking, synthetic_splits
+splits, arrays = synthetic_splits()
+pool = ms.WorkerPool()
+pool.start(1, 1, arrays, "cpu")
+pool.submit(Backtracking(), splits.key)
+pool.next_finished()
 """
 
 
@@ -300,8 +313,8 @@ def test_ctrl_c_ends_the_runs_in_progress_at_once():
     assert parent.returncode != 0 and workers and not [pid for pid in workers if alive(pid)]
 
 
-class DiesWhileSaved:
-    """A value whose pickling kills the worker process half way through writing it."""
+class DiesWhilePickled:
+    """A value whose pickling kills the worker process half way through: before its reply is sent."""
 
     def __reduce__(self):
         os.kill(os.getpid(), signal.SIGKILL)
@@ -310,67 +323,88 @@ class DiesWhileSaved:
 @dataclass(frozen=True)
 class DyingRun(ms.Run):
     def fit(self, splits):
-        return [torch.zeros(10**6), DiesWhileSaved()]  # 4 MB written, then the worker dies
+        return [torch.zeros(10**6), DiesWhilePickled()]
+
+
+@dataclass(frozen=True)
+class LargeRun(ms.Run):
+    def fit(self, splits):
+        print("sending", flush=True)
+        return torch.zeros(10**7)  # 40 MB: many writes to the pipe, each waiting for this process to read
+
+
+def written(pid, after=0.0):
+    """How many bytes process `pid` has written, `after` seconds from now."""
+    time.sleep(after)
+    return int(re.search(r"^wchar: (\d+)$", Path(f"/proc/{pid}/io").read_text(), re.M)[1])
 
 
 KILLED_WORKER = """
 import sys
 sys.path.insert(0, "tests")
 import mnist_shootout as ms
-from test_mnist_shootout import DyingRun, synthetic_splits
+from test_mnist_shootout import DyingRun, LargeRun, synthetic_splits
 splits, arrays = synthetic_splits()
 quick = ms.Run(config=(784, 10), epochs=1, batch_size=8, name="quick")
 endless = ms.Run(config=(784, 10), epochs=10**6, batch_size=8, name="endless")
-dying = DyingRun(config=(784, 10), epochs=1, batch_size=8, name="dying")
+last = {"kill": endless, "dies": DyingRun(config=(784, 10), epochs=1, batch_size=8, name="dying"),
+        "large": LargeRun(config=(784, 10), epochs=1, batch_size=8, name="large")}[sys.argv[1]]
 with ms.worker_pool(2, 1, arrays) as pool:
     trainer = ms.Trainer(splits, pool, lambda: [quick, endless])
     trainer.finish(lambda: [quick])
-    print("running", pool.folder, flush=True)  # the other worker trains the endless run
-    trainer.finish(lambda: [endless] if sys.argv[1] == "kill" else [dying])
+    [pid] = [pool.processes[pipe].pid for pipe, (run, _) in pool.holding.items() if run.name == "endless"]
+    [idle] = [process.pid for pipe, process in pool.processes.items() if pipe not in pool.holding]
+    print("running", pid, idle, flush=True)  # one worker trains the endless run; the idle one gets the last
+    trainer.finish(lambda: [last])
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
-@pytest.mark.parametrize("how", ["kill", "dies while saving"])
+@pytest.mark.parametrize("how", ["kill", "dies while its reply is pickled", "large reply, killed while sending it"])
 def test_a_worker_that_dies_ends_the_shootout_naming_its_run(how):
     parent = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, how.split()[0]], cwd=Path(ms.__file__).parent,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         while not (line := parent.stdout.readline()).startswith("running "):
             assert line, "the script ended before its worker could die"
-        folder = Path(line.split(" ", 1)[1].strip())
+        endless, idle = map(int, line.split()[1:])
         workers = child_processes(parent.pid)
         if how == "kill":  # the out-of-memory killer's way: SIGKILL to the worker training the endless run
-            deadline = time.monotonic() + 30
-            while not [m for m in folder.glob("*.running") if m.read_text() == "endless"]:
+            os.kill(endless, signal.SIGKILL)
+        elif how.startswith("large"):  # the worker that is not training the endless run sends a large result
+            assert parent.stdout.readline() == "sending\n"
+            os.kill(parent.pid, signal.SIGSTOP)  # reads no more: the worker's writes wait once the pipe is full
+            before, deadline = written(idle), time.monotonic() + 30
+            while (now := written(idle)) == before or written(idle, after=0.5) != now:  # until it waits
                 assert time.monotonic() < deadline
-                time.sleep(0.05)
-            [marker] = [m for m in folder.glob("*.running") if m.read_text() == "endless"]
-            os.kill(int(marker.stem), signal.SIGKILL)
+            assert 0 < now - before < 4 * 10**7  # it waits half way through its reply
+            os.kill(idle, signal.SIGKILL)
+            os.kill(parent.pid, signal.SIGCONT)
         _, stderr = parent.communicate(timeout=30)  # not when the endless run is done, nor ever
     finally:
         parent.kill()
-    name = "endless" if how == "kill" else "dying"
+    name = {"kill": "endless", "dies": "dying", "large": "large"}[how.split()[0]]
     assert parent.returncode != 0 and f"WorkerDied: a worker process died (the worker training '{name}' ended, " \
         "killed by signal 9 (the out-of-memory killer, or kill -9))" in stderr, stderr
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert workers and not [pid for pid in workers if alive(pid)] and not folder.exists()
+    assert workers and not [pid for pid in workers if alive(pid)]
 
 
-def test_what_a_worker_sends_back_is_one_short_message():
-    # A result too large for one pipe write would leave the pool waiting for the rest of it when its
-    # worker dies half way through: the result goes through a file, its path through the pipe.
+def test_the_pool_adds_no_thread_to_this_process():
+    # Ctrl-C and SIGTERM raise in the main thread at any line; a thread of the pool's that shares a lock
+    # with it could wait for ever for the lock an interrupted line held (ProcessPoolExecutor's did once)
     splits, arrays = synthetic_splits()
-    run = ms.Run(config=(784, 100, 10), epochs=1, batch_size=8, name="run")
+    runs = [ms.Run(config=(784, 10), epochs=1, batch_size=8, seed=seed, name=f"run {seed}") for seed in range(3)]
+    threads = set(threading.enumerate())
     with ms.worker_pool(2, 1, arrays) as pool:
-        sent = pool.submit(ms.fit_in_worker, run, splits.key).result()
-        assert len(pickle.dumps(sent)) < 512 and Path(sent).parent == pool.folder
-        trainer = ms.Trainer(splits, pool, lambda: [run])
-        trainer.finish(lambda: [run])
-        assert trainer.result(run)[0].config == [784, 100, 10]
-    assert not pool.folder.exists()
+        trainer = ms.Trainer(splits, pool, lambda: runs)
+        trainer.finish(lambda: runs[:1])
+        assert set(threading.enumerate()) == threads
+        trainer.finish(lambda: runs)
+        assert set(threading.enumerate()) == threads
+        assert all(trainer.result(run)[0].config == [784, 10] for run in runs)
 
 
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
