@@ -259,7 +259,7 @@ def test_a_signal_at_any_moment_ends_the_shootout_leaving_no_temporaries_and_no_
                                                                                          sent, code):
     shootout = subprocess.Popen([sys.executable, "mnist_shootout.py", "weights", "depth", "--quick", "--data-root",
                                  str(mnist_root), "--out", str(tmp_path)], cwd=Path(ms.__file__).parent,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
     try:
         while after not in (line := shootout.stdout.readline()):
@@ -268,8 +268,10 @@ def test_a_signal_at_any_moment_ends_the_shootout_leaving_no_temporaries_and_no_
     finally:
         shootout.send_signal(sent)
         sent_at = time.monotonic()
-        shootout.communicate(timeout=60)
+        _, stderr = shootout.communicate(timeout=60)
     assert time.monotonic() - sent_at < 10 and shootout.returncode == code
+    # nothing said after Ctrl-C's traceback: no fatal error, no semaphore a killed worker left
+    assert stderr.splitlines()[-1:] == ([] if sent == signal.SIGTERM else ["KeyboardInterrupt"]), stderr
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -405,6 +407,7 @@ def test_the_pool_adds_no_thread_to_this_process():
         trainer.finish(lambda: runs)
         assert set(threading.enumerate()) == threads
         assert all(trainer.result(run)[0].config == [784, 10] for run in runs)
+    assert [process.exitcode for process in pool.processes.values()] == [0, 0]  # ended cleanly, not killed
 
 
 # --- the command line: every flag reaches every experiment it names, or is refused -------------------
