@@ -332,7 +332,8 @@ class DyingRun(ms.Run):
 class LargeRun(ms.Run):
     def fit(self, splits):
         print("sending", flush=True)
-        return torch.zeros(10**7)  # 40 MB: many writes to the pipe, each waiting for this process to read
+        time.sleep(1)  # for the test to stop the parent and count what this worker has written so far
+        return torch.zeros(10**7)  # 40 MB: many writes to the pipe, each waiting for the parent to read
 
 
 def written(pid, after=0.0):
