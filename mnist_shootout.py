@@ -19,6 +19,15 @@ from them (EXPERIMENTS). Equal runs that two experiments ask for are trained onc
 each, started as soon as an experiment can name them, or here in this process.
 """
 
+import signal
+
+if __name__ == "__main__":
+    # Ctrl-C while the libraries load ends the process at once, by the kernel's default action: nothing
+    # is written or started yet, and a KeyboardInterrupt raised inside a C extension's initialization
+    # can end in "ImportError: initialization failed", abort the interpreter, or hang it on exit. Python's
+    # handler is put back when main starts (the end of this file).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 import argparse
 import ctypes
 import importlib.metadata
@@ -28,7 +37,6 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
-import signal
 import sys
 import threading
 import time
@@ -1232,6 +1240,8 @@ def usable_cores():
 
 
 if __name__ == "__main__":
+    import matplotlib.pyplot  # noqa: F401  still under the default SIGINT: Ctrl-C during this import aborted Python
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # from here, Ctrl-C cleans up (worker_pool, atomic_output)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main()

@@ -279,6 +279,65 @@ def test_a_signal_at_any_moment_ends_the_shootout_leaving_no_temporaries_and_no_
     assert not [p.name for p in tmp_path.rglob("*") if "fc-lab-partial" in p.name]
 
 
+INTERRUPTED_IMPORT = """
+import builtins, os, runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, as a terminal starts it
+importing, module, out = builtins.__import__, sys.argv[1], sys.argv[2]
+
+def interrupt_at(name, *args, **kwargs):
+    if name == module:
+        builtins.__import__ = importing
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just as this import starts
+    return importing(name, *args, **kwargs)
+
+builtins.__import__ = interrupt_at
+sys.argv = ["mnist_shootout.py", "untrained", "--quick", "--out", out]
+runpy.run_path("mnist_shootout.py", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("module", ["numpy", "torch", "data", "matplotlib.pyplot"])
+def test_ctrl_c_while_the_libraries_load_ends_the_shootout_at_once_saying_nothing(tmp_path, module):
+    """Ctrl-C inside a C extension's initialization once hung the process on exit (and ended others in
+    "ImportError: initialization failed"): until the libraries are loaded it ends the process at once."""
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, module, str(tmp_path / "out")],
+                          cwd=Path(ms.__file__).parent, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (-signal.SIGINT, ""), done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+def test_ctrl_c_in_the_first_seconds_ends_the_shootout_promptly(mnist_root, tmp_path):
+    """Ctrl-C at many moments of the start (imports, reading the data, starting the workers): each ends
+    within 10 s, by the signal, with nothing on stderr but Python's KeyboardInterrupt, no worker left and
+    no temporary."""
+    ended = []
+    for delay in (0.05, 0.15, 0.3, 0.5, 0.7, 0.9, 1.1, 1.4, 1.7, 2.0, 2.5, 3.0):
+        shootout = subprocess.Popen([sys.executable, "mnist_shootout.py", "untrained", "--quick", "--data-root",
+                                     str(mnist_root), "--out", str(tmp_path / "out")], cwd=Path(ms.__file__).parent,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a terminal's
+        time.sleep(delay)
+        workers = child_processes(shootout.pid)
+        shootout.send_signal(signal.SIGINT)
+        sent_at = time.monotonic()
+        try:
+            _, stderr = shootout.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            shootout.kill()
+            shootout.communicate()
+            pytest.fail(f"Ctrl-C {delay} s after the start: the shootout had not ended 10 s later")
+        ended.append(time.monotonic() - sent_at)
+        assert shootout.returncode in (-signal.SIGINT, 0), (delay, stderr[-2000:])  # 0: it had finished
+        assert stderr.splitlines()[-1:] in ([], ["KeyboardInterrupt"]), (delay, stderr[-2000:])
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], delay
+        assert not [p.name for p in tmp_path.rglob("*") if "fc-lab-partial" in p.name], delay
+    assert max(ended) < 10
+
+
 LONG_TASK = """
 import sys
 sys.path.insert(0, "tests")
