@@ -74,12 +74,21 @@ def check_number(value, name, allow_zero=False):
 def as_numpy(value, name):
     """`value` as a NumPy array. A torch tensor (one that requires grad, or on a GPU, included) is detached
     and copied to the CPU; a ragged list (rows of unequal length) is refused naming `name`."""
+    check_has_data(value, name)
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().numpy()
     try:
         return np.asarray(value)
     except ValueError:
         raise ValueError(f"{name}: expected rows of equal length (an array), got a ragged sequence") from None
+
+
+def check_has_data(value, name):
+    """Raise ValueError naming `name` when `value` is a tensor on torch's "meta" device: it has a shape and
+    a dtype but no numbers to read."""
+    if getattr(value, "is_meta", False):
+        raise ValueError(f"{name}: a tensor on torch's 'meta' device, which holds a shape and dtype but no data; "
+                         "expected one with numbers (on the CPU or a GPU)")
 
 
 def check_data(X, name="X", n_cols=None):
@@ -543,8 +552,14 @@ def check_writable_folder(folder, name):
             probe.unlink(missing_ok=True)
     except OSError as error:
         raise ValueError(f"{name}: cannot write to {folder} ({error})") from None
-    for leftover in folder.glob(".*"):
-        if TEMPORARY.fullmatch(leftover.name):
+    remove_temporaries(folder)
+
+
+def remove_temporaries(folder):
+    """Remove the temporaries of atomic_output that a killed run left in `folder` (TEMPORARY names only:
+    never a user's file)."""
+    for leftover in Path(folder).glob(".*"):
+        if TEMPORARY.fullmatch(leftover.name) and leftover.is_file():
             leftover.unlink()
 
 
@@ -567,6 +582,8 @@ def markdown_table(header, rows):
     any iterable, a generator included."""
     if isinstance(header, str):
         raise ValueError(f"header: expected a sequence of column names, got the string {header!r}")
+    if len(header) == 0:
+        raise ValueError("header: expected at least one column name, got none")
     rows = [list(row) for row in rows]
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"rows: expected {len(header)} cells per row (one per header name), got "
@@ -785,6 +802,14 @@ def argument_type(parse, expected):
     return check
 
 
+def nonempty_path(text):
+    """`text` as a Path; ValueError for an empty one, which Path would take as the current folder."""
+    if not text.strip():
+        raise ValueError("an empty path")
+    return Path(text)
+
+
+folder_argument = argument_type(nonempty_path, "the path of a folder (not empty)")  # --out, --data-root
 seed_argument = argument_type(lambda text: check_seed(int(text)), "a whole number in 0..2**63-1")  # --seed
 count_argument = argument_type(lambda text: check_positive_int(int(text), "count"), "a whole number >= 1")  # --niter
 rate_argument = argument_type(lambda text: check_number(float(text), "rate"), "a positive number")  # --delta

@@ -198,6 +198,8 @@ def check_inputs(model, X, Yoh_=None):
     if not isinstance(X, torch.Tensor):
         raise ValueError(f"X: expected a torch.Tensor (N, D), got {type(X).__name__} (to_tensors(X, Y_) makes X and "
                          "Yoh_ of NumPy data)")
+    data.check_has_data(X, "X")
+    data.check_has_data(Yoh_, "Yoh_")
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"X: expected a non-empty 2-D torch.Tensor (N, D), got shape {tuple(X.shape)}")
     if X.shape[1] != D:
@@ -243,12 +245,14 @@ class Split:
     def from_numpy(cls, images, labels, device="cpu"):
         """Images of any shape (N, ...) with pixels 0..255, flattened to (N, D) float32 in [0, 1], and their
         labels (N,) as class indices (data.check_labels: whole numbers, one per image)."""
-        images = np.asarray(images)
+        images = data.as_numpy(images, "images")
         if images.ndim < 2 or not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
             raise ValueError(f"images: expected an array of N images of numbers, got {images.dtype} {images.shape}")
         if images.size and (images.min() < 0 or images.max() > 255):
             raise ValueError(f"images: expected pixels 0..255, got values from {images.min()} to {images.max()} "
                              f"({images.dtype})")
+        if images.ndim >= 2 and images[0].size == 0:
+            raise ValueError(f"images: expected images of at least one pixel, got shape {images.shape}")
         labels = data.check_labels(labels, "labels", n_rows=len(images))
         X = torch.as_tensor(images.reshape(len(images), -1), device=device).float().div_(255)
         return cls(X, torch.as_tensor(labels, device=device))
@@ -268,8 +272,10 @@ def check_tensors(X, Y, names=("X", "Y")):
     """Check inputs X (N, D), floating and finite, and class indices Y (N,), int64 and non-negative, on
     one device; return Y's range (low, high). One look at the values: a single wait for the device.
     Raises ValueError naming names[0] or names[1]."""
-    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[0] == 0 or not X.is_floating_point():
-        raise ValueError(f"{names[0]}: expected a non-empty 2-D floating tensor (N, D), got "
+    data.check_has_data(X, names[0])
+    data.check_has_data(Y, names[1])
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or 0 in X.shape or not X.is_floating_point():
+        raise ValueError(f"{names[0]}: expected a non-empty 2-D floating tensor (N, D), D >= 1, got "
                          f"{getattr(X, 'dtype', type(X).__name__)} {tuple(getattr(X, 'shape', ()))}")
     if not isinstance(Y, torch.Tensor) or Y.shape != (X.shape[0],) or Y.dtype != torch.int64:
         raise ValueError(f"{names[1]}: expected {X.shape[0]} class indices (an int64 tensor, one per row of X), "
@@ -303,6 +309,12 @@ def check_batch(model, X, Y, names=("X", "Y")):
     check_fits(model, X, label_range, names)
 
 
+def check_model(model):
+    """Raise ValueError unless `model` is a torch.nn.Module with parameters (PTLogreg, PTDeep)."""
+    if not isinstance(model, nn.Module) or next(model.parameters(), None) is None:
+        raise ValueError(f"model: expected a model with parameters (a PTLogreg or PTDeep), got {repr(model):.80}")
+
+
 def check_split(model, split, name="train"):
     """A Split (checked when it was made) against `model`: its width, dtype and device and its label range,
     without a look at the values; the training split must hold two classes or more. Errors name
@@ -326,7 +338,9 @@ def evaluate(model, split, chunk=10_000):
     if not isinstance(split, Split):
         raise ValueError(f"split: expected a Split (Split(X, Y) or Split.from_numpy); got {type(split).__name__} "
                          "(eval(model, X) takes the inputs alone)")
+    check_model(model)
     check_split(model, split, "split")
+    chunk = data.check_positive_int(chunk, "chunk")
     was_training = model.training
     model.eval()
     losses, predictions = [], []
@@ -449,6 +463,7 @@ def train_mb(model, train, settings=Settings(), val=None, test=None, *, desc="tr
     """
     if not isinstance(settings, Settings):
         raise ValueError(f"settings: expected a pt_logreg.Settings, got {type(settings).__name__}")
+    check_model(model)
     for name, split in (("train", train), ("val", val), ("test", test)):
         if split is not None:
             check_split(model, split, name)

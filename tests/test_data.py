@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from sklearn import metrics
 
 import data
@@ -196,6 +197,8 @@ def test_demo_writes_png(tmp_path):
     (lambda: data.myDummyDecision(np.ones(3)), "X"),
     (lambda: data.markdown_table(["a"], [[1, 2]]), "rows"),
     (lambda: data.markdown_table("ab", [[1, 2]]), "header"),  # not two columns named a and b
+    (lambda: data.markdown_table([], []), "header"),  # not '| |\n|', a table of no column
+    (lambda: data.data_rect(torch.zeros(3, 2, device="meta")), "X"),  # no numbers to read
 ])
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(ValueError, match=rf"^{argument}:"):

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 import sklearn
+import torch
 from sklearn.svm import SVC
 
 import data
@@ -84,6 +85,8 @@ def test_bad_data_names_the_argument():
         KSVMWrap(X, np.zeros(len(X), dtype=int))
     with pytest.raises(ValueError, match="^X:"):
         KSVMWrap(X, Y_).predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="^X: a tensor on torch's 'meta' device"):  # no numbers to classify
+        KSVMWrap(X, Y_).predict(torch.zeros(2, 2, device="meta"))
 
 
 # --- the SVC engine of the MNIST shootout -------------------------------------------------------------

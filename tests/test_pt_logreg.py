@@ -331,6 +331,10 @@ def test_train_mb_checks_the_data_before_training(change, argument, message):
     (lambda s: pt_logreg.Split.from_numpy(np.zeros((4, 28, 28)), [0.5, 1.7, 2, 3]), "labels", "integer"),
     (lambda s: pt_logreg.Split.from_numpy(np.zeros((4, 28, 28)), [0, 1, 2]), "labels", "expected 4 labels"),
     (lambda s: pt_logreg.Split.from_numpy([[1, 2]] * 3, [[0, 1]] * 3), "labels", "1-D"),
+    (lambda s: pt_logreg.Split.from_numpy(np.zeros((4, 0), dtype=np.uint8), [0, 1, 2, 3]), "images", "one pixel"),
+    (lambda s: pt_logreg.Split(s.X[:, :0], s.Y), "Split.X", r"D >= 1"),
+    (lambda s: pt_logreg.Split(s.X.to("meta"), s.Y), "Split.X", "'meta' device, which holds .* no data"),
+    (lambda s: pt_logreg.Split.from_numpy(torch.zeros(4, 28, 28, device="meta"), [0, 1, 2, 3]), "images", "'meta'"),
 ])
 def test_a_split_is_checked_when_it_is_made(make, argument, message):
     train, _ = small_splits(100)
@@ -492,3 +496,17 @@ def test_an_untrained_loss_that_overflows_is_not_blamed_on_the_step():
     with pytest.raises(FloatingPointError, match=r"^train: the untrained loss is inf, before any step \(so not "
                                                  r"param_delta's fault\): the inputs or the regularization weight"):
         pt_logreg.train(PTDeep([2, 5, 3], seed=0), Xt, Yoh_, 5, 0.1, 3e38, log_every=0)
+
+
+@pytest.mark.parametrize("call, argument, message", [
+    (lambda m, s: pt_logreg.train_mb(None, s), "model", "expected a model with parameters .*got None"),
+    (lambda m, s: pt_logreg.train_mb(torch.nn.ReLU(), s), "model", "expected a model with parameters"),
+    (lambda m, s: pt_logreg.evaluate(m, s, chunk=0), "chunk", "expected a whole number >= 1, got 0"),
+    (lambda m, s: pt_logreg.evaluate(None, s), "model", "expected a model"),
+    (lambda m, s: pt_logreg.train(m, s.X.to("meta"), torch.eye(10)[s.Y].to("meta"), 10, 0.1), "X", "a tensor on torch's 'meta' device"),
+    (lambda m, s: pt_logreg.eval(m, s.X.to("meta")), "X", "a tensor on torch's 'meta' device"),
+], ids=["train_mb(None)", "train_mb(ReLU)", "chunk=0", "evaluate(None)", "train on meta", "eval on meta"])
+def test_the_training_loop_names_what_it_cannot_take(call, argument, message):
+    train, _ = small_splits(100)
+    with pytest.raises(ValueError, match=rf"^{argument}: {message}"):
+        call(PTDeep([784, 10], seed=0), train)
