@@ -15,6 +15,7 @@ import inspect
 import io
 import math
 import random
+import re
 import signal
 import sys
 import traceback
@@ -72,8 +73,44 @@ def where(error):
 
 
 def describe(error):
-    """What an exception says, named, cut short, with where in the student's code it came from."""
-    return f"{type(error).__name__}: {short(str(error), 400)}{where(error)}"
+    """What an exception says, named, cut short, with where in the student's code it came from, and for an
+    attribute a library lacks, which library and version this is (see missing_in_library)."""
+    return f"{type(error).__name__}: {short(str(error), 400)}{where(error)}{missing_in_library(error)}"
+
+
+def missing_in_library(error):
+    """For an AttributeError on a library's object or module (matplotlib's ContourSet.collections, NumPy's
+    np.float: gone in newer versions), ': matplotlib 3.10.0, installed here, has no ...', naming the library
+    and its version as the likely cause (code written for another version), or a near name it does have.
+    '' for any other error, and for attributes of the student's own objects."""
+    if not isinstance(error, AttributeError):
+        return ""
+    owner, name = getattr(error, "obj", None), getattr(error, "name", None)
+    if isinstance(owner, types.ModuleType):
+        library, what = owner.__name__, owner.__name__
+    elif owner is not None:
+        library, what = type(owner).__module__, type(owner).__name__
+    else:  # a module's __getattr__ (NumPy's removed aliases) raises without naming the module
+        found = re.match(r"module '([\w.]+)' has no attribute '(\w+)'", str(error))
+        if not found:
+            return ""
+        library, name = found.groups()
+        what = library
+        owner = sys.modules.get(library)
+    root = library.split(".")[0]
+    version = getattr(sys.modules.get(root), "__version__", None)
+    if root in LAB_MODULES or root in sys.stdlib_module_names or version is None or not name:
+        return ""
+    for mine, other in ((np.ndarray, torch.Tensor), (torch.Tensor, np.ndarray)):
+        if isinstance(owner, mine) and hasattr(other, name):
+            return (f": a {mine.__module__}.{mine.__name__} has no {name}, a {other.__module__}.{other.__name__} "
+                    f"has: is a {'NumPy array' if mine is np.ndarray else 'tensor'} given where a "
+                    f"{'tensor' if mine is np.ndarray else 'NumPy array'} is expected?")
+    near = difflib.get_close_matches(name, [n for n in dir(owner) if not n.startswith("_")], n=1, cutoff=0.85)
+    if near:
+        return f": {root} {version}, installed here, has no {what}.{name}; did you mean {near[0]}?"
+    return (f": {what}.{name} is not in {root} {version}, installed here: code written for an older {root}, "
+            "whose API has changed since (see its API changes for what replaced it)")
 
 
 def call(task, description, function, *args, **kwargs):
@@ -154,6 +191,31 @@ class GlobalState:
         plt.close("all")
         if plt.get_backend() != self.backend:
             plt.switch_backend(self.backend)
+
+
+@contextlib.contextmanager
+def headless_matplotlib():
+    """While a task's modules are imported and checked, matplotlib draws with the real non-interactive
+    backend Agg, whatever backend the student's code picks: `matplotlib.use(...)` and
+    `plt.switch_backend(...)` return None and keep Agg, `plt.show()` returns at once, as Agg's does (without
+    its warning), and every other pyplot call (plt.figure, plt.get_current_fig_manager, savefig) works as
+    on Agg. Agg is loaded first, so that a module drawing at import finds a canvas. The checks close the
+    figures; the real functions are back afterwards."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend("agg")
+    stand_ins = {(matplotlib, "use"): lambda backend, *args, **kwargs: None,
+                 (plt, "switch_backend"): lambda newbackend: None,
+                 (plt, "show"): lambda *args, **kwargs: None}
+    saved = {key: getattr(*key) for key in stand_ins}
+    for (owner, name), stand_in in stand_ins.items():
+        setattr(owner, name, stand_in)
+    try:
+        yield
+    finally:
+        for (owner, name), function in saved.items():
+            setattr(owner, name, function)
 
 
 def seed_everything(seed=0):
@@ -242,20 +304,15 @@ def import_task(folder, task, seconds):
 
     The folder comes first on sys.path and this project's folder is off it; afterwards sys.modules holds
     the lab's names as before, so the project's own tests keep this project's modules. A package this
-    environment lacks gets a stand-in (see StandIn): the checks fail only where it is used. A backend the
-    module picks at import (matplotlib.use("TkAgg")) is not taken: the checks draw off screen."""
+    environment lacks gets a stand-in (see StandIn): the checks fail only where it is used. Figures the
+    module draws at import are closed; the backend stays the checks' (see headless_matplotlib)."""
     saved_modules = {name: sys.modules.pop(name) for name in LAB_MODULES if name in sys.modules}
     saved_path = sys.path[:]
     sys.path[:] = [str(folder)] + [p for p in sys.path if p and Path(p).resolve() != PROJECT]
     finder = StandInFinder(folder)
     sys.meta_path.append(finder)
     modules = {}
-    import matplotlib
     import matplotlib.pyplot as plt
-    headless = contextlib.ExitStack()  # the checks draw off screen: a module's choice of backend is not taken
-    for owner, name in ((matplotlib, "use"), (plt, "switch_backend"), (plt, "show")):
-        headless.callback(setattr, owner, name, getattr(owner, name))
-        setattr(owner, name, lambda *args, **kwargs: None)
     try:
         for name in TASKS[task]:
             if not (folder / f"{name}.py").is_file():
@@ -269,7 +326,7 @@ def import_task(folder, task, seconds):
                     raise
                 modules[name] = f"importing {name}.py raised {describe(error)}"
     finally:
-        headless.close()
+        plt.close("all")  # what a module draws at import is not the checks'
         sys.meta_path.remove(finder)
         sys.path[:] = saved_path
         for name in list(sys.modules):
@@ -474,34 +531,39 @@ def approx(x, y, rtol):
     return abs(x - y) <= rtol * max(abs(x), abs(y), 1e-12)
 
 
+# A number as Python, NumPy and torch print floats: with a point or an exponent (-77.25914764404297,
+# -77.2591, 2., 1.9073e-06), not inside a name (float32, W1, MulBackward0).
+FLOAT = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?(?![\w])")
+
+
 def numbers_in(text):
-    """The numbers written in `text`, each as (value, the rounding its digits allow)."""
+    """The floats written in `text`, in order, each as (value, tolerance): the half unit of its last digit
+    (-77.2591 stands for anything within 5e-5 of it), and a float's own rounding for one written with a
+    trailing point (torch and NumPy write 2. for a float that is exactly 2). Integers (step counters) are
+    not read."""
     found = []
-    for token in text.replace(",", " ").replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " ") \
-            .replace("=", " ").replace(":", " ").split():
-        try:
-            value = float(token)
-        except ValueError:
+    for token in FLOAT.findall(text):
+        value = float(token)
+        if not math.isfinite(value):
             continue
-        if math.isfinite(value):
-            mantissa = token.lower().split("e")[0]
-            digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
-            exponent = int(token.lower().split("e")[1]) if "e" in token.lower() else 0
-            found.append((value, 0.5 * 10.0 ** (exponent - digits) + 1e-9 * abs(value)))
+        mantissa, _, exponent = token.lower().partition("e")
+        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        rounding = 0.0 if mantissa.endswith(".") else 0.5 * 10.0 ** (int(exponent or 0) - digits)
+        found.append((value, rounding + 1e-9 * abs(value)))
     return found
 
 
 def task_fixtures(name, first_check):
-    """The fixtures of one task's test file: `lab_task` (the Task, imported once for the file, after which
-    the global state is put back) and `name` (its module, or a skip when the first check failed or the
-    module lacks a name the check uses)."""
+    """The fixtures of one task's test file: `lab_task` (the Task, imported once for the file and checked
+    with matplotlib headless (headless_matplotlib), after which the global state is put back) and `name`
+    (its module, or a skip when the first check failed or the module lacks a name the check uses)."""
 
     @pytest.fixture(scope="module", name="lab_task")
     def lab_task(request):
         clean = GlobalState()
         folder = request.config.lab_folder
-        task = Task(name, folder, request.config.getoption("--lab-time-limit"), first_check)
-        yield task
+        with headless_matplotlib():
+            yield Task(name, folder, request.config.getoption("--lab-time-limit"), first_check)
         clean.restore()
 
     @pytest.fixture(name=name)
@@ -618,25 +680,62 @@ def run_eval(task, eval, model, X, C):
     return probs
 
 
-def squared_norms(model):
-    """The sum of squares of the weight matrices (2-D, both sides > 1) and of the rest (biases, [C] or
-    [1 x C])."""
+def parameter_norms(model):
+    """The Frobenius norm of each weight matrix (2-D, both sides > 1) and of each other parameter (biases,
+    [C] or [1 x C]): two lists."""
     weights = [p for p in model.parameters() if p.dim() == 2 and min(p.shape) > 1]
     biases = [p for p in model.parameters() if not any(p is w for w in weights)]
-    return (sum(float((w.detach().double() ** 2).sum()) for w in weights),
-            sum(float((b.detach().double() ** 2).sum()) for b in biases))
+    return ([float(w.detach().double().norm()) for w in weights], [float(b.detach().double().norm()) for b in biases])
 
 
-def logreg_optimum(X, Y_, factor=0.0, param_lambda=0.0, biases=False):
-    """Probabilities [N x C] at the minimum of mean NLL + factor * param_lambda * (||W||^2 [+ ||b||^2]) for
-    multinomial logistic regression, found by scipy's L-BFGS in float64: the answer a trained model must
-    reach, computed without the student's code."""
+@dataclass(frozen=True)
+class Penalty:
+    """param_lambda times (squared ||W||^2 + norm ||W||), ||W|| the Frobenius norm of each weight matrix
+    (summed over the matrices; with the biases, over every parameter). The lab says "regularization" and
+    shows SGD's weight_decay; it fixes no form, so any penalty that grows with the weights' norm is right
+    (RIGHT_PENALTIES); more than one of them at once is the penalty applied twice."""
+
+    squared: float = 0.0
+    norm: float = 0.0
+
+    def __str__(self):
+        terms = {1.0: "lambda ||W||^2", 0.5: "lambda/2 ||W||^2"}.get(self.squared, f"{self.squared:g} lambda ||W||^2")
+        terms = ([terms] if self.squared else []) + (
+            ["lambda ||W||" if self.norm == 1 else f"{self.norm:g} lambda ||W||"] if self.norm else [])
+        return " + ".join(terms) or "no penalty"
+
+    def named(self):
+        """What the summary calls it: the weight decay and the norm not squared said as such."""
+        if self == WEIGHT_DECAY:
+            return f"{self} (SGD's weight_decay=lambda)"
+        return f"{self} (the norm, not squared)" if self == Penalty(norm=1.0) else str(self)
+
+    def value(self, norms, param_lambda):
+        """The penalty at the norms of the parameters it is on."""
+        return param_lambda * (self.squared * sum(n ** 2 for n in norms) + self.norm * sum(norms))
+
+    def includes(self, other):
+        """Whether this penalty is `other` plus more (other's terms, and others)."""
+        return self != other and self.squared >= other.squared and self.norm >= other.norm
+
+
+WEIGHT_DECAY = Penalty(squared=0.5)  # SGD's weight_decay=lambda: the gradient lambda W
+RIGHT_PENALTIES = (Penalty(squared=1.0), WEIGHT_DECAY, Penalty(norm=1.0))
+# What a training may reach: no penalty, a right one, or two at once (in the loss and as a weight decay)
+TRAINED_PENALTIES = (Penalty(), *RIGHT_PENALTIES, Penalty(squared=1.5), Penalty(squared=2.0),
+                     Penalty(squared=0.5, norm=1.0))
+
+
+def logreg_optimum(X, Y_, penalty=Penalty(), param_lambda=0.0, biases=False):
+    """Probabilities [N x C] at the minimum of mean NLL + `penalty` (on W, or on W and b) for multinomial
+    logistic regression, found by scipy's L-BFGS in float64: the answer a trained model must reach, computed
+    without the student's code."""
     from scipy.optimize import minimize
 
     N, D = X.shape
     C = int(Y_.max()) + 1
     Yoh_ = np.eye(C)[Y_]
-    penalty = factor * param_lambda
+    squared, norm = penalty.squared * param_lambda, penalty.norm * param_lambda
 
     def objective(theta):
         W, b = theta[:D * C].reshape(D, C), theta[D * C:]
@@ -644,18 +743,18 @@ def logreg_optimum(X, Y_, factor=0.0, param_lambda=0.0, biases=False):
         S = S - S.max(axis=1, keepdims=True)
         log_p = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
         G = (np.exp(log_p) - Yoh_) / N  # d(mean NLL) / dS
-        loss = -np.sum(Yoh_ * log_p) / N + penalty * (np.sum(W ** 2) + biases * np.sum(b ** 2))
-        grad = np.concatenate([(X.T @ G + 2 * penalty * W).ravel(), G.sum(axis=0) + 2 * penalty * biases * b])
-        return loss, grad
+        loss, gW, gb = -np.sum(Yoh_ * log_p) / N, X.T @ G, G.sum(axis=0)
+        for P, grad, on in ((W, gW, True), (b, gb, biases)):
+            size = np.sqrt(np.sum(P ** 2))
+            loss += on * (squared * size ** 2 + norm * size)
+            grad += on * (2 * squared * P + norm * P / max(size, 1e-300))
+        return loss, np.concatenate([gW.ravel(), gb])
 
     theta = minimize(objective, np.zeros(D * C + C), jac=True, method="L-BFGS-B",
                      options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10_000}).x
     S = X @ theta[:D * C].reshape(D, C) + theta[D * C:]
     P = np.exp(S - S.max(axis=1, keepdims=True))
     return P / P.sum(axis=1, keepdims=True)
-
-
-PENALTY_NAMES = {0.5: "lambda/2 ||W||^2 (SGD's weight_decay=lambda)", 1.0: "lambda ||W||^2"}
 
 
 def same_start(models):
@@ -667,9 +766,9 @@ def same_start(models):
                 p.copy_(pattern)
 
 
-def loss_penalty_factor(task, cls, args):
-    """The penalty get_loss adds with param_lambda (given to get_loss, or to the constructor), as the factor
-    f of lambda ||W||^2: 0.5 or 1.0, checked; None when get_loss has no place for param_lambda."""
+def loss_penalty(task, cls, args):
+    """The penalty get_loss adds with param_lambda (given to get_loss, or to the constructor), one of
+    RIGHT_PENALTIES, checked; None when get_loss has no place for param_lambda."""
     lam = 0.1
     model = make_model(task, cls, args)
     if takes(model.get_loss, "param_lambda", 2):
@@ -681,50 +780,54 @@ def loss_penalty_factor(task, cls, args):
     same_start(models)
     X, Yoh_ = tensors(models[0], *overlapping_classes(20), 3)
     plain, penalized = (float(get_loss(task, m, X, Yoh_, v).detach()) for m, v in zip(models, lambdas, strict=True))
-    weights, biases = squared_norms(models[0])
-    for norm in (weights, weights + biases):  # on the weights (the lab's), or on every parameter
-        for factor in PENALTY_NAMES:
-            if approx(penalized - plain, factor * lam * norm, 1e-4):
-                return factor
+    weights, biases = parameter_norms(models[0])
+    for norms in (weights, weights + biases):  # on the weights (the lab's), or on every parameter
+        for penalty in RIGHT_PENALTIES:
+            if approx(penalized - plain, penalty.value(norms, lam), 1e-4):
+                return penalty
     expect(abs(penalized - plain) > 1e-6 * abs(plain),
            f"{task}: get_loss(X, Yoh_, param_lambda={lam}) is the same as with param_lambda=0: the penalty is ignored")
-    lab_fail(f"{task}: with param_lambda={lam}, get_loss should add an L2 penalty on the weights, lambda ||W||^2 = "
-             f"{lam * weights:.6f} (or half of it); it adds {penalized - plain:.6f}")
+    lab_fail(f"{task}: with param_lambda={lam}, get_loss should add a penalty that grows with the weights' norm: "
+             f"lambda ||W||^2 = {Penalty(squared=1.0).value(weights, lam):.6f} (or half of it), or lambda ||W|| = "
+             f"{Penalty(norm=1.0).value(weights, lam):.6f}; it adds {penalized - plain:.6f}")
 
 
-def check_regularized_training(task, cls, args, train, eval, loss_factor):
-    """train(model, X, Yoh_, 2000, 0.5) with param_lambda = 0.05 should reach the minimum of the mean NLL
-    plus an L2 penalty on the weights: lambda ||W||^2, or lambda/2 ||W||^2 (SGD's weight_decay=lambda),
-    and the one get_loss reports (`loss_factor`, None if it has none) unless the decay is the optimizer's.
-    An optimizer that has not settled there (Adam at 0.5 circles the minimum) gets 10000 steps of 0.05.
-    The penalty goes where the solution takes it: train, the constructor, a module global or an
-    attribute of the model. Returns the penalty found (its factor)."""
-    lam = 0.05
+def check_regularized_training(task, cls, args, train, eval, reported):
+    """train(model, X, Yoh_, 2000, 0.5) with param_lambda = 0.03 should reach the minimum of the mean NLL
+    plus a penalty that grows with the weights' norm (RIGHT_PENALTIES), and the one get_loss reports
+    (`reported`, None if it has none) unless the decay is the optimizer's. The three classes are drawn
+    close together (0.3 times overlapping_classes), so that the weights end far from norm 1, where lambda
+    ||W|| and lambda/2 ||W||^2 (and their sums with others) would have the same minimum. An optimizer that
+    has not settled there (Adam at 0.5 circles the minimum) gets 10000 steps of 0.05. The penalty goes
+    where the solution takes it: train, the constructor, a module global or an attribute of the model.
+    Returns the penalty found."""
+    lam = 0.03
     X, Y_ = overlapping_classes()
+    X = 0.3 * X
     for niter, delta in ((2000, 0.5), (10_000, 0.05)):
         torch.manual_seed(0)
         probs = regularized_probabilities(task, cls, args, train, eval, X, Y_, lam, niter, delta)
-        gap, factor = min((np.abs(probs - logreg_optimum(X, Y_, f, lam, b)).max(), f)
-                          for f in (0.0, 0.5, 1.0, 1.5, 2.0) for b in (False, True))
+        gap, _, penalty = min((np.abs(probs - logreg_optimum(X, Y_, p, lam, b)).max(), i, p)
+                              for i, p in enumerate(TRAINED_PENALTIES) for b in (False, True))
         if gap < 0.01:
             break
-    expect(gap < 0.01, f"{task}: train with param_lambda={lam} should reach the minimum of the mean NLL plus an L2 "
-                       "penalty on the weights; its probabilities are not those of lambda ||W||^2, lambda/2 ||W||^2 "
-                       f"(weight_decay=lambda), nor of no penalty (up to {gap:.3f} away from the nearest, after 2000 "
-                       "steps of 0.5 and after 10000 of 0.05): is param_lambda used for something else than an L2 "
-                       "penalty (label smoothing, dropout)?")
-    expect(factor != 0, f"{task}: train(..., param_lambda={lam}) reaches the minimum of the unpenalized loss: "
-                        "param_lambda is taken and ignored")
-    allowed = {0.5, 1.0} if loss_factor is None else {loss_factor, 0.5}
-    expect(factor in allowed,
-           f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus {factor:g} lambda ||W||^2"
-           + (f", while get_loss reports {PENALTY_NAMES[loss_factor]}" if loss_factor else "")
-           + ": the penalty is applied twice (in the loss and again as the optimizer's weight_decay?)"
-           if factor > max(allowed) else
-           f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus {factor:g} lambda ||W||^2, "
-           f"while get_loss reports {PENALTY_NAMES.get(loss_factor)}: the penalty trained is not the one reported")
-    note(task, f"penalty: {PENALTY_NAMES[factor]}")
-    return factor
+    expect(gap < 0.01, f"{task}: train with param_lambda={lam} should reach the minimum of the mean NLL plus a "
+                       "penalty on the weights' norm; its probabilities are not those of lambda ||W||^2, lambda/2 "
+                       "||W||^2 (weight_decay=lambda), lambda ||W||, nor of no penalty (up to "
+                       f"{gap:.3f} away from the nearest, after 2000 steps of 0.5 and after 10000 of 0.05): is "
+                       "param_lambda used for something else than an L2 penalty (label smoothing, dropout)?")
+    expect(penalty != Penalty(), f"{task}: train(..., param_lambda={lam}) reaches the minimum of the unpenalized loss: "
+                                 "param_lambda is taken and ignored, or its penalty does nothing to the model's "
+                                 "probabilities (is it on the weights' norm?)")
+    allowed = RIGHT_PENALTIES if reported is None else (reported, WEIGHT_DECAY)
+    also = f", while get_loss reports {reported}" if reported else ""
+    expect(penalty in allowed or not any(penalty.includes(a) for a in allowed),
+           f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus {penalty}{also}: the penalty "
+           "is applied twice (in the loss and again as the optimizer's weight_decay?)")
+    expect(penalty in allowed, f"{task}: train(..., param_lambda={lam}) reaches the minimum of the NLL plus "
+                               f"{penalty}{also}: the penalty trained is not the one reported")
+    note(task, f"penalty: {penalty.named()}")
+    return penalty
 
 
 def regularized_probabilities(task, cls, args, train, eval, X, Y_, lam, niter, delta):

@@ -26,7 +26,7 @@ from lab_check import (
     expect,
     forward_probabilities,
     lab_fail,
-    loss_penalty_factor,
+    loss_penalty,
     make_model,
     overlapping_classes,
     run_eval,
@@ -127,10 +127,10 @@ def test_config_2_3_is_logistic_regression(pt_deep, train_eval):
 
 
 def test_param_lambda_is_an_l2_penalty_for_config_2_3(pt_deep, train_eval):
-    factor = None
+    reported = None
     if callable(getattr(make(pt_deep, [2, 3]), "get_loss", None)):
-        factor = loss_penalty_factor("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu))
-    check_regularized_training("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu), *train_eval, factor)
+        reported = loss_penalty("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu))
+    check_regularized_training("pt_deep", pt_deep.PTDeep, ([2, 3], torch.relu), *train_eval, reported)
 
 
 def xor_blobs(n=20, seed=0):

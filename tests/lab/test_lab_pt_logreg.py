@@ -4,10 +4,11 @@ param_niter, param_delta)` and `eval(model, X)`, from the lab's template.
 The lab leaves open the parameters' names ("potential names: self.W, self.b"), their layout and dtype
 (float32, or float64 from `torch.tensor` of NumPy data: the checks give data in the model's dtype), how
 much train prints, and where param_lambda goes: an argument of get_loss or train, of the constructor, a
-module-level global, or the optimizer's weight_decay (the lab's PyTorch section shows it). Penalties of
-lambda ||W||^2 and lambda/2 ||W||^2 are both accepted; a penalty ignored, doubled, or other than the one
-get_loss reports is not. The data are made here (three overlapping Gaussian classes), so that a fault in
-data.py does not show up in pt_logreg.py.
+module-level global, or the optimizer's weight_decay (the lab's PyTorch section shows it), and its form:
+lambda ||W||^2, lambda/2 ||W||^2 and lambda ||W|| (the norm, not squared) are all accepted; a penalty
+ignored, doing nothing to the model, doubled, or other than the one get_loss reports is not. The data
+are made here (three overlapping Gaussian classes), so that a fault in data.py does not show up in
+pt_logreg.py.
 """
 
 import torch
@@ -20,7 +21,7 @@ from lab_check import (
     expect,
     forward_probabilities,
     get_loss,
-    loss_penalty_factor,
+    loss_penalty,
     make_model,
     overlapping_classes,
     run_eval,
@@ -66,8 +67,8 @@ def test_train_reaches_the_optimum_that_scikit_learn_finds(pt_logreg):
 
 
 def test_param_lambda_is_an_l2_penalty_in_get_loss_and_in_train(pt_logreg):
-    factor = loss_penalty_factor("pt_logreg", pt_logreg.PTLogreg, (2, 3))
-    check_regularized_training("pt_logreg", pt_logreg.PTLogreg, (2, 3), pt_logreg.train, pt_logreg.eval, factor)
+    reported = loss_penalty("pt_logreg", pt_logreg.PTLogreg, (2, 3))
+    check_regularized_training("pt_logreg", pt_logreg.PTLogreg, (2, 3), pt_logreg.train, pt_logreg.eval, reported)
 
 
 def test_eval_takes_and_returns_numpy(pt_logreg):
