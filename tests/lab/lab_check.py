@@ -344,7 +344,11 @@ def import_task(folder, task, seconds):
 # give them instead: param_niter ~ n_iter, epochs; param_delta ~ lr, learning_rate; param_lambda ~ reg ...
 LAB_NAMES = {"param_niter": {"niter", "iter", "iters", "iterations", "epochs", "steps", "nepochs", "epoch"},
              "param_delta": {"delta", "lr", "eta", "rate", "step"},
-             "param_lambda": {"lambda", "lam", "lmbda", "lambd", "reg", "l2", "decay", "regularization"}}
+             "param_lambda": {"lambda", "lam", "lmbda", "lambd", "reg", "l2", "decay", "regularization"},
+             # KSVMWrap's: param_c, C, c, svm_c ...; gamma, param_gamma ...
+             "param_svm_c": {"c", "cost"},
+             "param_svm_gamma": {"gamma"}}
+TRAINING = ("param_niter", "param_delta", "param_lambda")  # the hyper-parameters of the trained models
 # A hidden layer's size the lab gives as a number (5), never as a name; students call it hidden_dim, H ...
 HIDDEN_WORDS = {"hidden", "h", "hid", "hdim", "units", "neurons", "nhidden"}
 
@@ -463,8 +467,9 @@ def lab_call(task, description, function, args, lab_values=None, hidden=None, op
 
 
 def takes(function, lab_name, n_positional):
-    """Whether `function` has a place (argument or global) for the lab's `lab_name`, beside the others."""
-    return lab_name in place(function, n_positional, dict.fromkeys(LAB_NAMES, 1)).where
+    """Whether `function` has a place (argument or global) for the lab's `lab_name` (one of TRAINING), beside
+    the others."""
+    return lab_name in place(function, n_positional, dict.fromkeys(TRAINING, 1)).where
 
 
 def model_dtype(model):

@@ -3,12 +3,16 @@
 `W1, b1, W2, b2 = fcann2_train(X, Y_, param_niter=..., param_delta=..., param_lambda=...)` and
 `probs = fcann2_classify(X, W1, b1, W2, b2)`. The lab leaves open: the names of the hyper-parameters
 (`niter`, `lr` ... are matched to the lab's) and whether they are arguments or module-level globals (lab
-0's template); the hidden size's argument (the lab's 5 is given where it is required); whether W1 is
-[H x D] or [D x H]; and whether the loss is the sum of the NLLs (the lab's fcann2 text: "the sum of
+0's template); the hidden size's argument (the lab's 5 is given where it is required); the order of the
+four arrays fcann2_train returns (matched to the layers by their shapes and by what the module's own
+fcann2_classify takes: the lab fixes the functions' names, not the order); whether W1 is [H x D] or
+[D x H]; and whether the loss is the sum of the NLLs (the lab's fcann2 text: "the sum of
 negative log-likelihoods of the model across all data") or their mean (lab 0, and pt_logreg's text),
 and the L2 penalty lambda ||W||^2 or lambda/2 ||W||^2. Each is accepted; the checks say which they found.
 The data here are made by the check itself, so that a fault in data.py does not show up in fcann2.py.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -35,18 +39,70 @@ def xor_blobs(n=20, seed=0):
     return X, np.repeat([0, 0, 1, 1], n)
 
 
+@dataclass
+class Trained:
+    """What fcann2_train returned, float64: `returned`, in its order (the one the same module's
+    fcann2_classify takes), and `layers`, the same arrays as the lab's (W1, b1, W2, b2)."""
+
+    returned: list
+    layers: list
+
+
 def train(fcann2, X, Y_, **lab_values):
-    """fcann2_train with the lab's hyper-parameters, checked to return the tuple (W1, b1, W2, b2)."""
+    """fcann2_train with the lab's hyper-parameters, checked to return four arrays (W1, b1, W2, b2 in some
+    order): a Trained."""
     description = f"fcann2_train(X, Y_, {', '.join(f'{k}={v:g}' for k, v in lab_values.items())})"
     result = lab_call("fcann2", description, fcann2.fcann2_train, (X, Y_), lab_values, hidden=5)
     expect(isinstance(result, (tuple, list)) and len(result) == 4,
            f"fcann2: fcann2_train should return the tuple (W1, b1, W2, b2), as lab 0's logreg_train returns (W, b); "
            f"it returned {type(result).__name__}" + (f" of length {len(result)}" if hasattr(result, "__len__") else ""))
-    return [np.array(p, dtype=np.float64) for p in result]
+    returned = [np.array(p, dtype=np.float64) for p in result]
+    return Trained(returned, as_layers(fcann2, X, returned))
 
 
-def classify(fcann2, X, params):
-    probs = np.asarray(call("fcann2", "fcann2_classify(X, W1, b1, W2, b2)", fcann2.fcann2_classify, X, *params))
+def forward(X, W1, b1, W2, b2, w1_rows_are_units, w2_rows_are_units):
+    """The lab's forward pass, in the layouts given: S1 (N, H), H1 (N, H), P (N, C)."""
+    W1u = W1 if w1_rows_are_units else W1.T  # (H, D)
+    W2u = W2 if w2_rows_are_units else W2.T  # (C, H)
+    S1 = X @ W1u.T + b1.reshape(-1)
+    H1 = np.maximum(S1, 0)
+    S2 = H1 @ W2u.T + b2.reshape(-1)
+    P = np.exp(S2 - S2.max(axis=1, keepdims=True))
+    return S1, H1, P / P.sum(axis=1, keepdims=True)
+
+
+def layouts(W1, b1, W2, b2, D=2, C=2):
+    """Which of [H x D] / [D x H] for W1 and [C x H] / [H x C] for W2 the shapes allow, H the size of b1:
+    [(w1_rows_are_units, w2_rows_are_units)]."""
+    H = b1.size
+    w1 = [rows for rows, shape in ((True, (H, D)), (False, (D, H))) if W1.shape == shape]
+    w2 = [rows for rows, shape in ((True, (C, H)), (False, (H, C))) if W2.shape == shape]
+    return [(l1, l2) for l1 in w1 for l2 in w2 if b2.size == C]
+
+
+def as_layers(fcann2, X, returned):
+    """The four arrays fcann2_train returned, as the lab's (W1, b1, W2, b2). The lab fixes the functions'
+    names, not the order of what they return: of the orders the shapes allow (two matrices, two vectors),
+    the one whose forward pass gives what the module's own fcann2_classify(X, *returned) gives. The
+    returned order when none does (the checks then say what is wrong)."""
+    matrices = [i for i, p in enumerate(returned) if p.ndim == 2 and min(p.shape) > 1]
+    vectors = [i for i in range(4) if i not in matrices]
+    if len(matrices) != 2:
+        return returned
+    probs = np.asarray(call("fcann2", "fcann2_classify(X, *fcann2_train(X, Y_))", fcann2.fcann2_classify, X,
+                            *returned), dtype=np.float64)
+    for w1, w2 in (matrices, matrices[::-1]):
+        for b1, b2 in (vectors, vectors[::-1]):
+            layers = [returned[i] for i in (w1, b1, w2, b2)]
+            for layout in layouts(*layers):
+                if probs.shape == (len(X), 2) and np.allclose(forward(X, *layers, *layout)[2], probs, atol=1e-5):
+                    return layers
+    return returned
+
+
+def classify(fcann2, X, trained):
+    probs = np.asarray(call("fcann2", "fcann2_classify(X, W1, b1, W2, b2)", fcann2.fcann2_classify, X,
+                            *trained.returned))
     expect(probs.shape == (len(X), 2) and np.allclose(probs.sum(axis=1), 1) and np.all(probs >= 0),
            f"fcann2: fcann2_classify(X, W1, b1, W2, b2) should return class probabilities [N x C] = ({len(X)}, 2), "
            f"rows summing to 1; got shape {probs.shape}")
@@ -76,13 +132,8 @@ def lab_gradients(X, Yoh_, W1, b1, W2, b2, w1_rows_are_units, w2_rows_are_units)
     the first layer's ReLU: grad W2 (C, H), grad b2 (C,), Gh1 (N, H), the mask [s1 > 0] (N, H) and where s1
     is 0 up to rounding (N, H), where a ReLU may pass the gradient or not."""
     N = len(X)
-    W1u = W1 if w1_rows_are_units else W1.T  # (H, D)
+    S1, H1, P = forward(X, W1, b1, W2, b2, w1_rows_are_units, w2_rows_are_units)
     W2u = W2 if w2_rows_are_units else W2.T  # (C, H)
-    S1 = X @ W1u.T + b1.reshape(-1)  # (N, H)
-    H1 = np.maximum(S1, 0)
-    S2 = H1 @ W2u.T + b2.reshape(-1)  # (N, C)
-    P = np.exp(S2 - S2.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
     Gs2 = (P - Yoh_) / N  # (N, C)
     Gh1 = Gs2 @ W2u  # (N, H)
     at_kink = np.abs(S1) < 1e-8 * (1 + np.abs(S1).max())
@@ -132,7 +183,7 @@ class Step:
             np.random.seed(7)  # noqa: NPY002
             params, printed = printed_by(train, fcann2, X, Y_, param_niter=niter, param_delta=delta,
                                          param_lambda=param_lambda)
-            runs.append(params)
+            runs.append(params.layers)
             self.printed += printed
         if not all(np.array_equal(a, b) for a, b in zip(runs[0], runs[3], strict=True)):
             pytest.skip("fcann2_train's start does not follow np.random.seed, so one step cannot be measured")
@@ -158,12 +209,11 @@ class Step:
     def layouts(self):
         """Which of [H x D] / [D x H] for W1 and [C x H] / [H x C] for W2 the returned shapes allow."""
         W1, b1, W2, b2 = self.start
-        H = b1.size
-        w1 = [rows for rows, shape in ((True, (H, 2)), (False, (2, H))) if W1.shape == shape]
-        w2 = [rows for rows, shape in ((True, (2, H)), (False, (H, 2))) if W2.shape == shape]
-        expect(w1 and w2, f"fcann2: with D = 2 inputs, C = 2 classes and H = {H} hidden units (the size of b1), W1 "
-                          f"should be [H x D] or [D x H] and W2 [C x H] or [H x C]; got {W1.shape} and {W2.shape}")
-        return [(l1, l2) for l1 in w1 for l2 in w2]
+        found = layouts(W1, b1, W2, b2)
+        expect(found, f"fcann2: with D = 2 inputs, C = 2 classes and H = {b1.size} hidden units (the size of b1), W1 "
+                      f"should be [H x D] or [D x H], W2 [C x H] or [H x C] and b2 [C]; got {W1.shape}, {W2.shape} "
+                      f"and {b2.shape}")
+        return found
 
 
 def fit(step, X, Y_):
@@ -206,8 +256,8 @@ def test_the_loss_falls_and_the_net_separates_what_no_line_separates(fcann2):
     results = []
     for seed in (100, 1, 2):  # a two-layer ReLU net can get stuck from a bad start: the best of three counts
         np.random.seed(seed)  # noqa: NPY002
-        params, _ = printed_by(train, fcann2, X, Y_, param_niter=5000, param_delta=delta, param_lambda=1e-3)
-        probs = classify(fcann2, X, params)
+        trained, _ = printed_by(train, fcann2, X, Y_, param_niter=5000, param_delta=delta, param_lambda=1e-3)
+        probs = classify(fcann2, X, trained)
         results.append((np.mean(probs.argmax(axis=1) == Y_), mean_nll(probs, Y_)))
         if results[-1][0] >= 0.95:
             break
