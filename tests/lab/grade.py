@@ -138,13 +138,31 @@ def list_submissions(folder):
     return [Submission(name, path) for name, path in found.items()]
 
 
+# Folders that are no part of a solution: not copied, not read (virtual environments, caches, .git)
+SKIPPED_FOLDERS = {"venv", "env", "site-packages", "node_modules", "build", "dist"}
+
+
+def skipped(name):
+    return name.startswith((".", "__")) or name in SKIPPED_FOLDERS
+
+
+def solution_files(folder):
+    """The files of a submission's folder, outside the skipped folders (hidden, caches, environments)."""
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            if not skipped(entry.name):
+                yield from solution_files(entry.path)
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.path)
+
+
 def files_digest(path):
     """A sha256 of a submission's files (names and contents); of a .zip, of its bytes."""
     digest = hashlib.sha256()
     if path.is_file():
         digest.update(path.read_bytes())
         return digest.hexdigest()
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for file in solution_files(path):
         digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -162,7 +180,7 @@ def unpack(submission, target):
     `target` and below MAX_UNZIPPED bytes in all). Raises ValueError for a .zip that cannot be read."""
     if submission.path.is_dir():
         shutil.copytree(submission.path, target, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".git"))
+                        ignore=lambda folder, names: [n for n in names if skipped(n) and Path(folder, n).is_dir()])
         return
     try:
         with zipfile.ZipFile(submission.path) as archive:
@@ -191,9 +209,6 @@ DEFINES = {"data": ("sample_gauss_2d", "sample_gmm_2d", "graph_surface", "graph_
            "pt_logreg": ("PTLogreg",),
            "pt_deep": ("PTDeep",),
            "ksvm_wrap": ("KSVMWrap",)}
-SKIPPED_FOLDERS = {"venv", "env", "site-packages", "node_modules", "build", "dist"}
-
-
 def letters(name):
     """'fcann' for 2_fcann2, fcann2_v3 and FCANN2: a file name's letters, lower case."""
     return re.sub(r"[^a-z]", "", name.lower())
@@ -212,7 +227,7 @@ def source_files(root):
     found = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if any(part.startswith((".", "__")) or part in SKIPPED_FOLDERS for part in relative.parts[:-1]) or \
+        if any(skipped(part) for part in relative.parts[:-1]) or \
                 relative.name in ("conftest.py", "setup.py") or relative.name.startswith("test_") or \
                 not path.is_file():
             continue
