@@ -30,6 +30,7 @@ if __name__ == "__main__":
 
 import argparse
 import ctypes
+import hashlib
 import importlib.metadata
 import json
 import math
@@ -100,18 +101,26 @@ QUICK = Profile(n_train=5000, n_test=1000, epochs=3, weights_epochs=3, svm_train
 # ---------------------------------------------------------------------------------------------------
 
 
-def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, seed=0):
-    """Train / validation / test Splits: a random val_fraction of the (first n_train) training images
-    is held out for validation, fixed by `seed`."""
+def split_sizes(arrays, val_fraction=0.2, n_train=None, n_test=None):
+    """(training part, validation split, test set) sizes of make_splits with these arguments."""
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction: expected a number in (0, 1), got {val_fraction!r}")
-    x_train, y_train, x_test, y_test = arrays
+    x_train, _, x_test, _ = arrays
     n_train = len(x_train) if n_train is None else min(n_train, len(x_train))
     n_test = len(x_test) if n_test is None else min(n_test, len(x_test))
     n_val = int(round(val_fraction * n_train))
     if not 1 <= n_val < n_train:
         raise ValueError(f"val_fraction: {val_fraction} of {n_train} training images leaves {n_val} for validation "
                          f"and {n_train - n_val} for training; both need at least one")
+    return n_train - n_val, n_val, n_test
+
+
+def make_splits(arrays, device, val_fraction=0.2, n_train=None, n_test=None, seed=0):
+    """Train / validation / test Splits: a random val_fraction of the (first n_train) training images
+    is held out for validation, fixed by `seed`."""
+    n_part, n_val, n_test = split_sizes(arrays, val_fraction, n_train, n_test)
+    x_train, y_train, x_test, y_test = arrays
+    n_train = n_part + n_val
     order = torch.as_tensor(np.random.default_rng(seed).permutation(n_train), device=device)
     full = Split.from_numpy(x_train[:n_train], y_train[:n_train], device)
     test = Split.from_numpy(x_test[:n_test], y_test[:n_test], device)
@@ -650,8 +659,8 @@ def render_report(results):
 def run_meta(args, profile, device, seed):
     """What identifies a run's results (same_run compares it), and how it ran."""
     return {"dataset": args.dataset, "data_sha256": args.data_sha256, "profile": "quick" if args.quick else "full",
-            "seed": seed, "val_fraction": args.val_fraction, "device": str(device), "workers": args.workers,
-            "threads": torch.get_num_threads(), "sgd_steps_by_hand": not args.autograd,
+            "seed": seed, "val_fraction": args.val_fraction, "sizes": args.sizes, "device": str(device),
+            "workers": args.workers, "threads": torch.get_num_threads(), "sgd_steps_by_hand": not args.autograd,
             "settings": asdict(profile), "versions": library_versions()}
 
 
@@ -676,14 +685,90 @@ NOT_IDENTITY = ("workers",)
 def same_run(results, meta):
     """Whether `results` (a parsed results.json, or anything) came from a run with these settings: every
     field of `meta` (run_meta) but NOT_IDENTITY equal."""
-    wanted = json.loads(json.dumps({k: v for k, v in meta.items() if k not in NOT_IDENTITY}))  # tuples as lists
     found = results.get("meta") if isinstance(results, dict) else None
-    return isinstance(found, dict) and all(found.get(k) == v for k, v in wanted.items())
+    return isinstance(found, dict) and not differences(found, meta)
+
+
+def differences(found, meta, prefix=""):
+    """[(field, its value in `found`, in `meta`)] for each field of `meta` but NOT_IDENTITY that `found`
+    (a results.json's meta) holds otherwise; a field inside a field is named with a dot (settings.epochs)."""
+    wanted = json.loads(json.dumps({k: v for k, v in meta.items() if k not in NOT_IDENTITY}))  # tuples as lists
+    found = found if isinstance(found, dict) else {}
+    different = []
+    for key, value in wanted.items():
+        if isinstance(value, dict) and isinstance(found.get(key), dict) and found[key] != value:
+            different += differences(found[key], value, f"{prefix}{key}.")
+        elif found.get(key) != value:
+            different.append((prefix + key, found.get(key), value))
+    return different
+
+
+# The flags that set each field of run_meta, named when --out holds results of another run.
+META_FLAGS = {"dataset": "--dataset", "data_sha256": "other data (--data-root)", "profile": "--quick",
+              "seed": "--seed", "val_fraction": "--val-fraction", "sizes": "--quick and --val-fraction",
+              "device": "--device", "threads": "--threads (its default shares the cores out among --workers)",
+              "sgd_steps_by_hand": "--autograd", "settings": "--epochs, --batch-size, --configs or --quick",
+              "versions": "the installed libraries", "seeds": "--seeds"}
+
+
+def check_same_run(folder, meta, replace=False, may_differ=()):
+    """Refuse, before any work, to replace the results of another run in `folder`: a results.json whose
+    meta differs from `meta` (run_meta) in a field that is not in `may_differ`, unless `replace` (--replace).
+    Raises ValueError naming the field, both values and the flag that sets it."""
+    path = Path(folder) / "results.json"
+    previous = read_results(path)
+    if previous is None or replace:
+        return
+    if ("per_seed" in previous) != ("seeds" in meta):
+        there, now = ("the aggregate of several seeds", "one seed's") if "per_seed" in previous else \
+            ("one seed's results", "an aggregate over --seeds")
+        found = f"it holds {there}; this run writes {now} there"
+    else:
+        different = [d for d in differences(previous["meta"], meta) if d[0].split(".")[0] not in may_differ]
+        if not different:
+            return
+        name, there, now = different[0]
+        found = (f"{name} is {json.dumps(there):.60} there and {json.dumps(now):.60} in this run (set by "
+                 f"{META_FLAGS.get(name.split('.')[0], name)})")
+    raise ValueError(f"--out: {path} holds the results of another run: {found}. The shootout keeps one run's "
+                     "results in a folder: choose another --out, or pass --replace to replace them")
 
 
 def read_results(path):
     """A parsed results.json, or None when it is missing (check_earlier_results has vouched for the rest)."""
     return json.loads(Path(path).read_text()) if Path(path).is_file() else None
+
+
+def write_results_file(path, results):
+    """results.json, written whole, with the digest of its content (results_digest) beside it."""
+    data.write_text(claimed(path), json.dumps({**results, "sha256": results_digest(results)}, indent=1) + "\n")
+
+
+def results_digest(results):
+    """The SHA-256 of a results object's content, every field but "sha256": what the shootout reads back
+    must be what it wrote, not numbers edited (or written by another program) since."""
+    content = {key: value for key, value in results.items() if key != "sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+# The range of each figure a result row holds, by the end of its name: a value outside it is no result.
+RANGES = {"accuracy": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0), "loss": (0.0, math.inf),
+          "seconds": (0.0, math.inf), "epochs": (0.0, math.inf), "epoch": (1.0, math.inf)}
+
+
+def values_out_of_range(results):
+    """'experiment / row / field = value' for the first figure of a results object outside RANGES (of an
+    aggregate's spread, the mean, min and max; its std >= 0), or None."""
+    for name, experiment in results["experiments"].items():
+        for row in experiment["rows"]:
+            for key, value in row.items() if isinstance(row, dict) else ():
+                low, high = next((r for end, r in RANGES.items() if key.split("_")[-1] == end), (-math.inf, math.inf))
+                spread = isinstance(value, dict) and "std" in value
+                for part, v in value.items() if spread else [("", value)]:
+                    bounds = (0.0, math.inf) if part == "std" else (low, high)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and not bounds[0] <= v <= bounds[1]:
+                        return f"{name} / {row.get('model')} / {key}{'.' + part if part else ''} = {v}"  # NaN too
+    return None
 
 
 # Every file the shootout may write in --out (and in each seed-<seed>/ of a repeat): a file of these names
@@ -696,15 +781,20 @@ WRITES = ("results.json", "report.md", "spread.png", "best_depth.pt", "best_batc
           "batchnorm_losses.png")
 
 
-def check_earlier_results(folder):
+def check_earlier_results(folder, replace=False):
     """Refuse, before any work, what in `folder` this project did not write and a run would overwrite or
     stumble on: a results.json that is not ours, whole (a JSON object with 'meta' and 'experiments', each
     experiment an object with a list of 'rows'), a file of WRITES that it does not list, a folder where
-    a file goes, a file where the folder goes. Raises ValueError naming the path."""
+    a file goes, a file where the folder goes; and, unless `replace` (--replace: its results go), a
+    results.json changed since the shootout wrote it (results_digest) or holding a figure out of its
+    range (RANGES). Removes the temporaries of a killed run there (data.remove_temporaries). Raises
+    ValueError naming the path."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--out: {folder} is a file; the shootout writes a folder there: choose another --out, or "
                          "move it away")
+    if folder.is_dir():
+        data.remove_temporaries(folder)
     path = folder / "results.json"
     results = None
     if path.exists():
@@ -719,6 +809,13 @@ def check_earlier_results(folder):
             raise ValueError(f"--out: {path} was not written by this shootout, or not whole (expected a JSON object "
                              "with 'meta' and 'experiments', each experiment with its 'rows'); choose another --out, "
                              "or move it away")
+        if not replace and results.get("sha256") != results_digest(results):
+            raise ValueError(f"--out: {path} has changed since the shootout wrote it (or an older version of it "
+                             "wrote it: its digest does not match), and a run reads back only numbers it computed: "
+                             "choose another --out, or pass --replace to replace its results")
+        if not replace and (bad := values_out_of_range(results)):
+            raise ValueError(f"--out: {path} holds a figure out of its range ({bad}): no run computed it; choose "
+                             "another --out, or pass --replace to replace its results")
     ours = set() if results is None else {"results.json", "report.md", "spread.png"} | files_of(results)
     if (folder / MANIFEST).is_file():  # what a run killed before its results.json wrote, or after it went
         ours |= set((folder / MANIFEST).read_text().split())
@@ -751,9 +848,9 @@ def files_of(results):
 def remove_files_of(results, folder):
     """Remove the files that an earlier run's results list in `folder` (files_of): files this project
     provably wrote, which would otherwise sit beside a report they are not part of."""
-    for name in files_of(results):
+    for name in files_of(results) & set(WRITES):
         path = Path(folder) / name
-        if path.parent == Path(folder) and path.is_file():
+        if path.is_file():
             path.unlink()
 
 
@@ -766,7 +863,7 @@ def write_results(ctx, meta):
         merged = previous["experiments"]
     merged.update(ctx.results)
     results = {"meta": meta, "experiments": {name: merged[name] for name in EXPERIMENTS if name in merged}}
-    data.write_text(claimed(path), json.dumps(results, indent=1) + "\n")
+    write_results_file(path, results)
     data.write_text(claimed(ctx.out / "report.md"), render_report(results))
     return results
 
@@ -840,7 +937,7 @@ def run_repeats(args, profile, device, arrays, out, pool):
     rows = [(f"{name}: {r['model']}", r["test_accuracy"]) for name, e in results["experiments"].items()
             if name != "untrained" for r in e["rows"]]  # untrained: chance level, off the scale
     data.finish_figure(data.graph_spread(rows, "test accuracy (mean ± std over seeds)"), claimed(out / "spread.png"))
-    data.write_text(claimed(out / "results.json"), json.dumps(results, indent=1) + "\n")
+    write_results_file(out / "results.json", results)
     data.write_text(claimed(out / "report.md"), render_aggregate(results))
     return results
 
@@ -861,10 +958,14 @@ def parse_args(argv=None):
     parser.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
                         help="experiments to run, named in any order, run in the lab's (default: all ten)")
     parser.add_argument("--dataset", default="mnist", help="mnist or fashion (default: mnist)")
-    parser.add_argument("--data-root", type=Path, default=None,
+    parser.add_argument("--data-root", type=data.folder_argument, default=None,
                         help="folder holding MNIST/raw/ or FashionMNIST/raw/ (default: $MNIST_ROOT, else a "
                              "user cache folder; downloaded there when missing)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/<dataset>/)")
+    parser.add_argument("--out", type=data.folder_argument, default=None,
+                        help="output folder (default: results/<dataset>/)")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace the results of another run (other settings, data or libraries) found in "
+                             "--out; without it such results are refused before any work")
     parser.add_argument("--quick", action="store_true", help="a subset and few epochs: seconds on a CPU")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the split, shuffling and init (default: 0)")
@@ -894,7 +995,7 @@ def parse_args(argv=None):
     if unknown:
         parser.error(f"unknown experiment {', '.join(map(repr, unknown))}; choose from {', '.join(EXPERIMENTS)}")
     args.experiments = [name for name in EXPERIMENTS if name in args.experiments or not args.experiments]  # lab's order
-    args.data_sha256 = None  # main sets it once the data are read
+    args.data_sha256 = args.sizes = None  # main sets them once the data are read
     if args.dataset not in data.DATASETS:
         parser.error(f"--dataset: expected one of {', '.join(data.DATASETS)}, got {args.dataset!r}")
     for flag in ("epochs", "batch_size", "workers", "threads"):
@@ -960,8 +1061,7 @@ def run_seed(args, profile, device, arrays, seed, out, names, pool):
                              f"{len(splits.train)} training images the validation split leaves")
     ctx = Context(args.dataset, profile, splits, out, tuple(names), by_hand=not args.autograd)
     ctx.trainer = Trainer(splits, pool, partial(declared_runs, ctx))
-    sizes = "/".join(str(len(split)) for split in (splits.train, splits.val, splits.test))
-    meta = run_meta(args, profile, device, seed) | {"sizes": sizes}
+    meta = run_meta(args, profile, device, seed)
     previous = read_results(out / "results.json")
     if previous is not None and not same_run(previous, meta):  # its rows go (write_results), and its files
         remove_files_of(previous, out)
@@ -985,17 +1085,23 @@ def main(argv=None):
     profile = make_profile(args)
     out = args.out or Path("results") / (args.dataset + ("-quick" if args.quick else ""))
     data.check_writable_folder(out, "--out")
-    for folder in [out] + [out / f"seed-{seed}" for seed in args.seeds or []]:
-        check_earlier_results(folder)
+    folders = {seed: out / f"seed-{seed}" for seed in args.seeds} if args.seeds else {args.seed: out}
+    for folder in dict.fromkeys([out, *folders.values()]):
+        check_earlier_results(folder, args.replace)
     arrays = data.load_dataset(args.dataset, args.data_root)
     import matplotlib.pyplot  # noqa: F401  before any work: Ctrl-C during this import made the process abort
     args.data_sha256 = data.arrays_digest(arrays)  # earlier results count only for the same data (same_run)
+    args.sizes = "/".join(map(str, split_sizes(arrays, args.val_fraction, profile.n_train, profile.n_test)))
     cores, found_threads = usable_cores(), torch.get_num_threads()
     args.workers = args.workers or min(cores, 4)
     args.threads = args.threads or max(1, cores // args.workers)
     torch.set_num_threads(args.threads)  # this process evaluates the models meanwhile
     began = time.perf_counter()
     try:
+        for seed, folder in folders.items():  # before any work: results of other settings are not replaced unasked
+            check_same_run(folder, run_meta(args, profile, device, seed), args.replace)
+        if args.seeds:  # the aggregate of other seeds is made again from the seed folders, which are kept
+            check_same_run(out, run_meta(args, profile, device, None) | {"seeds": args.seeds}, args.replace, ("seeds",))
         with worker_pool(args.workers, args.threads, arrays, device) as pool:
             if args.seeds is None:
                 results = run_seed(args, profile, device, arrays, args.seed, out, args.experiments, pool)

@@ -162,6 +162,20 @@ def test_worker_processes_give_the_numbers_of_this_process(mnist_root, tmp_path,
     assert runs[0] == runs[1] and len(runs[0]["depth"]) == 4 and len(runs[0]["svm"]) == 3
 
 
+def test_workers_train_each_seed_on_its_own_split(mnist_root, tmp_path, monkeypatch):
+    """A worker keeps the Splits it made last and makes them again for another seed's key: with two seeds,
+    two workers give the numbers of one (at the same threads), so no seed trains on another's split."""
+    monkeypatch.setattr(ms, "usable_cores", lambda: 2)
+    runs = []
+    for workers in ("1", "2"):
+        ms.main(["weights", "--quick", "--epochs", "1", "--seeds", "0", "1", "--workers", workers, "--threads", "1",
+                 "--data-root", str(mnist_root), "--out", str(tmp_path / workers), "--device", "cpu"])
+        runs.append([[{k: v for k, v in row.items() if "seconds" not in k} for row in json.loads(
+            (tmp_path / workers / f"seed-{seed}" / "results.json").read_text())["experiments"]["weights"]["rows"]]
+            for seed in (0, 1)])
+    assert runs[0] == runs[1] and runs[0][0] != runs[0][1]
+
+
 def test_every_run_is_trained_once_and_no_run_that_no_report_reads(mnist_root, tmp_path, capfd, monkeypatch):
     monkeypatch.setattr(ms, "usable_cores", lambda: 2)  # two workers, on any machine
     ms.main(["weights", "depth", "early_stop", "minibatch", "--quick", "--epochs", "1", "--workers", "2",
@@ -227,6 +241,59 @@ pool.start(1, 1, arrays, "cpu")
 pool.submit(Backtracking(), splits.key)
 pool.next_finished()
 """
+
+
+@dataclass(frozen=True)
+class Deaf:
+    """A run that ignores SIGTERM and never ends."""
+
+    name: str = "deaf"
+
+    def fit(self, splits):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("deaf", flush=True)
+        while True:
+            time.sleep(0.05)
+
+
+STOP_A_DEAF_WORKER = """
+import signal, sys, time
+sys.path.insert(0, "tests")
+import mnist_shootout as ms
+from test_mnist_shootout import Deaf, synthetic_splits
+signal.signal(signal.SIGTERM, ms.stop_on_sigterm)
+splits, arrays = synthetic_splits()
+pool = ms.WorkerPool()
+pool.start(1, 1, arrays, "cpu")
+try:
+    pool.submit(Deaf(), splits.key)
+    pool.next_finished()
+finally:
+    began = time.monotonic()
+    pool.stop()
+    print(f"stopped in {time.monotonic() - began:.1f} s", flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+def test_stopping_the_pool_kills_a_worker_that_ignores_sigterm():
+    """WorkerPool.stop asks each worker to end (SIGTERM) and kills one still alive 5 s later: a worker stuck
+    in a run that ignores SIGTERM must not keep the shootout waiting for ever."""
+    parent = subprocess.Popen([sys.executable, "-c", STOP_A_DEAF_WORKER], cwd=Path(ms.__file__).parent,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline() == "deaf\n"
+        workers = child_processes(parent.pid)
+        parent.send_signal(signal.SIGTERM)
+        out, err = parent.communicate(timeout=30)
+    finally:
+        parent.kill()
+    stopped = float(out.split("stopped in ")[1].split()[0])
+    assert 4 < stopped < 8, out  # SIGTERM ignored, then killed at 5 s
+    deadline = time.monotonic() + 5  # and the resource tracker, which ends when its parent has
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)]
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
@@ -603,7 +670,10 @@ def test_a_second_run_keeps_only_results_of_its_own_settings(mnist_root, tmp_pat
     ms.main(["weights", "--epochs", "1"] + common)
     assert sorted(p.name for p in tmp_path.glob(".*")) == [".draft.20241201.tmp", ms.MANIFEST]
     assert (tmp_path / "weights.png").is_file()
-    ms.main(["untrained"] + common)  # other settings (3 epochs): the 1-epoch rows go, and their figure
+    with pytest.raises(ValueError, match=r"results.json holds the results of another run: settings.epochs is 1 there "
+                                         r"and 3 in this run \(set by --epochs.*or pass --replace to replace them"):
+        ms.main(["untrained"] + common)  # other settings (3 epochs): refused unasked ...
+    ms.main(["untrained", "--replace"] + common)  # ... and asked, the 1-epoch rows go, and their figure
     assert list(json.loads((tmp_path / "results.json").read_text())["experiments"]) == ["untrained"]
     assert not (tmp_path / "weights.png").exists()
     ms.main(["weights"] + common)  # the same settings: both kept, in the lab's order
@@ -624,7 +694,12 @@ def test_a_results_json_this_project_did_not_write_is_refused_before_any_work(tm
     assert content is None or path.read_text() == content
 
 
-OURS = '{"meta": {}, "experiments": {"weights": {"rows": [], "figures": ["weights.png"]}}}'
+def as_written(results):
+    """results.json's text for `results`, as the shootout writes it (with its digest)."""
+    return json.dumps({**results, "sha256": ms.results_digest(results)})
+
+
+OURS = as_written({"meta": {}, "experiments": {"weights": {"rows": [], "figures": ["weights.png"]}}})
 
 
 @pytest.mark.parametrize("files, seeds, message", [
@@ -657,6 +732,66 @@ def test_a_file_of_a_killed_run_is_ours_though_no_results_json_lists_it(tmp_path
         ms.check_earlier_results(tmp_path)
 
 
+RESULTS = {"meta": {"seed": 0}, "experiments": {"untrained": {"rows": [
+    {"model": "[784,10]", "test_accuracy": 0.1, "test_loss": 2.3, "test_precision": 0.01, "seconds": 0.1}]}}}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda text: text.replace('"test_accuracy": 0.1', '"test_accuracy": 1.5'), "has changed since the shootout"),
+    (lambda text: text.replace('"sha256"', '"digest"'), "has changed since .* an older version of it wrote it"),
+    (lambda text: as_written(json.loads(text.replace('"test_accuracy": 0.1', '"test_accuracy": 1.5'))),
+     r"holds a figure out of its range \(untrained / \[784,10\] / test_accuracy = 1.5\): no run computed it"),
+    (lambda text: as_written(json.loads(text.replace('"test_loss": 2.3', '"test_loss": NaN'))), "test_loss = nan"),
+    (lambda text: as_written(json.loads(text.replace('"seconds": 0.1', '"seconds": -1'))), "seconds = -1"),
+], ids=["edited", "no digest", "accuracy 1.5", "loss NaN", "negative time"])
+def test_numbers_the_shootout_did_not_compute_are_refused_naming_the_file(tmp_path, change, message, capsys):
+    """What a run reads back (on resume, into report.md) must be what the shootout wrote: a results.json
+    edited by hand, written by an older version, or holding a figure out of its range is refused before
+    any work; --replace replaces it."""
+    ms.write_results_file(tmp_path / "results.json", RESULTS)
+    ms.check_earlier_results(tmp_path)  # as written: taken
+    edited = change((tmp_path / "results.json").read_text())
+    (tmp_path / "results.json").write_text(edited)
+    argv = ["untrained", "--quick", "--out", str(tmp_path), "--data-root", str(tmp_path / "no-data")]
+    with pytest.raises(ValueError, match=f"^--out: {re.escape(str(tmp_path / 'results.json'))} .*{message}.*--replace"):
+        ms.main(argv)
+    assert "==" not in capsys.readouterr().out and (tmp_path / "results.json").read_text() == edited
+    ms.check_earlier_results(tmp_path, replace=True)  # asked to replace it: its numbers are not read
+
+
+def test_an_aggregates_spreads_are_held_to_the_ranges_too():
+    def aggregate(**row):
+        return {"experiments": {"depth": {"rows": [{"model": "[784,10]", **row}]}}}
+
+    same_epoch = {"mean": 3.0, "std": 0.0, "min": 3, "max": 3}  # every seed stopped at epoch 3: std 0 is right
+    assert ms.values_out_of_range(aggregate(best_epoch=same_epoch)) is None
+    accuracy = {"mean": 0.9, "std": 0.2, "min": 0.7, "max": 1.1}
+    assert ms.values_out_of_range(aggregate(test_accuracy=accuracy)) == "depth / [784,10] / test_accuracy.max = 1.1"
+    loss = {"mean": 0.3, "std": -0.1, "min": 0.2, "max": 0.4}
+    assert ms.values_out_of_range(aggregate(test_loss=loss)) == "depth / [784,10] / test_loss.std = -0.1"
+
+
+def test_a_stale_temporary_beside_a_users_file_is_removed_though_the_run_is_refused(tmp_path):
+    stale = [tmp_path / ".results.json.abcd1234.fc-lab-partial.json",
+             tmp_path / "seed-1" / ".report.md.0123abcd.fc-lab-partial.md"]
+    (tmp_path / "seed-1").mkdir()
+    for path in stale:
+        path.write_text("left by a killed run")
+    (tmp_path / "seed-1" / "report.md").write_text("the user's")
+    with pytest.raises(ValueError, match="seed-1/report.md was not written by this shootout"):
+        ms.main(["untrained", "--quick", "--seeds", "0", "1", "--out", str(tmp_path), "--data-root",
+                 str(tmp_path / "no-data")])
+    assert not [path for path in stale if path.exists()]
+    assert (tmp_path / "seed-1" / "report.md").read_text() == "the user's"
+
+
+def test_an_empty_out_is_refused_not_taken_as_the_current_folder(capsys):
+    for flag in ("--out", "--data-root"):
+        with pytest.raises(SystemExit):
+            ms.parse_args([flag, ""])
+        assert f"argument {flag}: expected the path of a folder (not empty), got ''" in capsys.readouterr().err
+
+
 def test_the_writability_probe_leaves_a_users_file_alone(tmp_path):
     (tmp_path / ".write-test").write_text("mine")
     data.check_writable_folder(tmp_path, "--out")
@@ -669,22 +804,37 @@ def test_every_file_a_run_writes_is_one_the_shootout_knows_it_writes(quick_run):
     assert written <= set(ms.WRITES), written - set(ms.WRITES)
 
 
-def test_results_of_another_thread_count_are_not_kept_beside_these(mnist_root, tmp_path):
-    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu", "--workers", "1"]
-    ms.main(["weights", "--threads", "1"] + common)
-    ms.main(["untrained", "--threads", "2"] + common)  # other numbers: weights' rows and figure go
+def test_results_of_another_thread_count_are_refused_and_replaced_only_when_asked(mnist_root, tmp_path, monkeypatch,
+                                                                                  capsys):
+    """The worker count shares the cores out: 1 worker has 2 threads, 2 workers 1 each. Other threads are
+    other numbers (another run): right not to mix them, wrong to drop them silently."""
+    monkeypatch.setattr(ms, "usable_cores", lambda: 2)
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu"]
+    ms.main(["untrained", "--workers", "1"] + common)
+    before = (tmp_path / "results.json").read_text()
+    capsys.readouterr()
+    with pytest.raises(ValueError, match=r"^--out: .*results.json holds the results of another run: threads is 2 "
+                                         r"there and 1 in this run \(set by --threads .*--workers\).*--replace"):
+        ms.main(["weights", "--workers", "2"] + common)
+    assert "==" not in capsys.readouterr().out and (tmp_path / "results.json").read_text() == before
+    ms.main(["weights", "--workers", "2", "--replace"] + common)  # asked: untrained's rows go
     results = json.loads((tmp_path / "results.json").read_text())
-    assert list(results["experiments"]) == ["untrained"] and results["meta"]["threads"] == 2
-    assert not (tmp_path / "weights.png").exists()
+    assert list(results["experiments"]) == ["weights"] and results["meta"]["threads"] == 1
 
 
 def test_an_aggregate_and_a_single_seeds_results_leave_no_figure_of_the_other(mnist_root, tmp_path):
     common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--device", "cpu", "--workers", "1"]
     ms.main(["weights"] + common)
     assert (tmp_path / "weights.png").is_file()
-    ms.main(["untrained", "--seeds", "0", "1"] + common)  # the aggregate replaces one seed's results ...
+    with pytest.raises(ValueError, match="it holds one seed's results; this run writes an aggregate over --seeds"):
+        ms.main(["untrained", "--seeds", "0", "1"] + common)
+    ms.main(["untrained", "--seeds", "0", "1", "--replace"] + common)  # the aggregate replaces one seed's results ...
     assert not (tmp_path / "weights.png").exists() and (tmp_path / "spread.png").is_file()
-    ms.main(["untrained"] + common)  # ... and one seed's replace the aggregate
+    ms.main(["untrained", "--seeds", "0", "1", "2"] + common)  # other seeds: the aggregate is made again from them
+    assert json.loads((tmp_path / "results.json").read_text())["meta"]["seeds"] == [0, 1, 2]
+    with pytest.raises(ValueError, match="it holds the aggregate of several seeds; this run writes one seed's"):
+        ms.main(["untrained"] + common)
+    ms.main(["untrained", "--replace"] + common)  # ... and one seed's replace the aggregate
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [".fc-lab-files", "report.md", "results.json"]
 
 
@@ -716,7 +866,10 @@ def test_results_of_other_data_are_not_kept_beside_these(mnist_root, tmp_path):
     labels = bytearray((copy / "t10k-labels-idx1-ubyte").read_bytes())
     labels[8] = (labels[8] + 1) % 10  # a corrected (or corrupted) copy: one test label differs
     (copy / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
-    results = ms.main(["untrained"] + common + ["--data-root", str(tmp_path / "copy")])
+    with pytest.raises(ValueError, match=r"another run: data_sha256 is \"[0-9a-f]+\" there and \"[0-9a-f]+\" in this "
+                                         r"run \(set by other data \(--data-root\)\)"):
+        ms.main(["untrained"] + common + ["--data-root", str(tmp_path / "copy")])
+    results = ms.main(["untrained", "--replace"] + common + ["--data-root", str(tmp_path / "copy")])
     assert list(results["experiments"]) == ["untrained"]  # the first copy's weights rows are gone
     recorded = ms.read_results(tmp_path / "out" / "results.json")["meta"]["data_sha256"]
     assert recorded == data.arrays_digest(data.load_dataset("mnist", tmp_path / "copy"))
