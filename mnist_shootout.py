@@ -683,10 +683,18 @@ NOT_IDENTITY = ("workers",)
 
 
 def same_run(results, meta):
-    """Whether `results` (a parsed results.json, or anything) came from a run with these settings: every
-    field of `meta` (run_meta) but NOT_IDENTITY equal."""
+    """Whether `results` (a parsed results.json, or anything) came from a run with these settings, every
+    field of `meta` (run_meta) but NOT_IDENTITY equal, and are as the shootout wrote them (their digest
+    matches, their figures in range): only then are they resumed. Others are replaced (--replace) or
+    refused before any work (check_earlier_results, check_same_run)."""
     found = results.get("meta") if isinstance(results, dict) else None
-    return isinstance(found, dict) and not differences(found, meta)
+    return isinstance(found, dict) and not differences(found, meta) and as_written(results)
+
+
+def as_written(results):
+    """Whether a whole results object (check_earlier_results) is as the shootout wrote it: its digest
+    matches its content and its figures are in range."""
+    return results.get("sha256") == results_digest(results) and values_out_of_range(results) is None
 
 
 def differences(found, meta, prefix=""):

@@ -845,12 +845,33 @@ def test_every_field_of_meta_but_the_worker_count_is_what_makes_results_the_same
     args.data_sha256 = "0123456789abcdef"
     meta = ms.run_meta(args, ms.make_profile(args), "cpu", 0)
     written = json.loads(json.dumps(meta))  # as results.json holds it
-    assert {"threads", "versions", "device", "data_sha256", "settings"} <= meta.keys()
-    assert ms.same_run({"meta": written}, meta)
+
+    def results(meta):
+        return json.loads(as_written({"meta": meta, "experiments": {}}))
+
+    assert {"threads", "versions", "device", "data_sha256", "settings", "sizes"} <= meta.keys()
+    assert ms.same_run(results(written), meta)
     for key in meta:
-        assert ms.same_run({"meta": {**written, key: "another"}}, meta) == (key == "workers"), key
+        assert ms.same_run(results({**written, key: "another"}), meta) == (key == "workers"), key
     versions = {**written["versions"], "torch": "1.0.0"}
-    assert not ms.same_run({"meta": {**written, "versions": versions}}, meta)
+    assert not ms.same_run(results({**written, "versions": versions}), meta)
+    assert not ms.same_run({**results(written), "sha256": "0" * 64}, meta)  # not as written: never resumed
+
+
+def test_replace_recomputes_numbers_that_were_edited_though_the_settings_match(mnist_root, tmp_path):
+    common = ["--quick", "--data-root", str(mnist_root), "--out", str(tmp_path), "--workers", "1"]
+    ms.main(["untrained"] + common)
+    path = tmp_path / "results.json"
+    computed = json.loads(path.read_text())
+    edited = json.loads(path.read_text())
+    edited["experiments"]["untrained"]["rows"][0]["test_accuracy"] = 0.99  # in range, but nobody computed it
+    path.write_text(json.dumps(edited))
+    with pytest.raises(ValueError, match="has changed since the shootout wrote it"):
+        ms.main(["untrained"] + common)
+    ms.main(["weights", "--replace"] + common)  # the same settings: resumed, were it as written
+    again = json.loads(path.read_text())
+    assert list(again["experiments"]) == ["weights"] and again["meta"] == computed["meta"]
+    assert "0.99" not in (tmp_path / "report.md").read_text()
 
 
 def test_results_of_other_data_are_not_kept_beside_these(mnist_root, tmp_path):
