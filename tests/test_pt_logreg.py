@@ -498,13 +498,16 @@ def test_an_untrained_loss_that_overflows_is_not_blamed_on_the_step():
         pt_logreg.train(PTDeep([2, 5, 3], seed=0), Xt, Yoh_, 5, 0.1, 3e38, log_every=0)
 
 
+ON_META = "a tensor on torch's 'meta' device, which holds a shape and dtype but no data"
+
+
 @pytest.mark.parametrize("call, argument, message", [
     (lambda m, s: pt_logreg.train_mb(None, s), "model", "expected a model with parameters .*got None"),
     (lambda m, s: pt_logreg.train_mb(torch.nn.ReLU(), s), "model", "expected a model with parameters"),
     (lambda m, s: pt_logreg.evaluate(m, s, chunk=0), "chunk", "expected a whole number >= 1, got 0"),
     (lambda m, s: pt_logreg.evaluate(None, s), "model", "expected a model"),
-    (lambda m, s: pt_logreg.train(m, s.X.to("meta"), torch.eye(10)[s.Y].to("meta"), 10, 0.1), "X", "a tensor on torch's 'meta' device"),
-    (lambda m, s: pt_logreg.eval(m, s.X.to("meta")), "X", "a tensor on torch's 'meta' device"),
+    (lambda m, s: pt_logreg.train(m, s.X.to("meta"), torch.eye(10)[s.Y].to("meta"), 10, 0.1), "X", ON_META),
+    (lambda m, s: pt_logreg.eval(m, s.X.to("meta")), "X", ON_META),
 ], ids=["train_mb(None)", "train_mb(ReLU)", "chunk=0", "evaluate(None)", "train on meta", "eval on meta"])
 def test_the_training_loop_names_what_it_cannot_take(call, argument, message):
     train, _ = small_splits(100)
