@@ -1,12 +1,12 @@
 """The class grader (tests/lab/grade.py) and the protections of `pytest tests/lab --impl DIR`.
 
 Every submission here is this project's own modules with a small edit: a fault planted in one function
-or at the top of one module (os._exit, a segfault, KeyboardInterrupt, loops in Python and in C, replaced
-library functions, leftover threads and processes, files written beside the module, a conftest.py), or
-the modules moved where students put them (a subfolder, numbered names, a package, a file found by what
-it defines, a .zip). One class holds them all and is graded once; the tests read its table. Each faulty
-submission plants several faults, one per task, so that each task shows one fault and the untouched
-tasks show that the faults did not reach them.
+or at the top of one module (os._exit, a segfault, KeyboardInterrupt, a loop in Python, a call that
+stays in C with SIGALRM ignored, replaced library functions, leftover threads and processes, files
+written beside the module, a conftest.py), or the modules moved where students put them (a subfolder,
+numbered names, a package, a file found by what it defines, a .zip). One class holds them all and is
+graded once; the tests read its table. Each faulty submission plants several faults, one per task, so
+that each task shows one fault and the untouched tasks show that the faults did not reach them.
 """
 
 import concurrent.futures
@@ -83,10 +83,11 @@ def ends_the_process(folder, witness):
 def breaks_the_rules(folder):
     """Faults the checks' own limits catch, one per task."""
     copy_modules(folder)
-    plant(folder / "data.py", "def eval_AP(", "import re, signal",
+    plant(folder / "data.py", "def eval_AP(", "import ctypes, signal",
           "signal.signal(signal.SIGALRM, signal.SIG_IGN)",
-          "re.match(r'(a+)+$', 'a' * 64 + 'b')  # a loop in C: no signal handler runs")
-    plant(folder / "fcann2.py", "def fcann2_train(", "while True:", "    pass")
+          "ctypes.CDLL(None).sleep(3600)  # in C, as a loop in C would be, without burning the CPU of the test")
+    plant(folder / "fcann2.py", "def fcann2_train(", "import os", "os.write(1, b'x' * 3_000_000)  # 3 MB, shown "
+          "with the failure", "while True:", "    pass")
     plant(folder / "pt_linreg.py", None, "np.allclose = lambda *args, **kwargs: True")
     plant(folder / "ksvm_wrap.py", None, "import sys, types",
           "sys.modules['sklearn.svm'] = types.ModuleType('sklearn.svm')",
@@ -213,6 +214,8 @@ def test_loops_and_replaced_libraries_are_caught(graded):
     assert "test_eval_AP_on_the_labs_examples" in row["data cause"] and "ran past the grader's limit of " \
            f"{2 * CHECK_SECONDS + 15} s for one check" in row["data cause"], row
     assert f"ran longer than {CHECK_SECONDS} s" in row["fcann2 cause"], row
+    log = graded[1] / "logs" / "breaks_the_rules.txt"
+    assert "bytes of output left out ...]" in log.read_text() and log.stat().st_size < 200_000
     assert "the solution replaced numpy.allclose" in row["pt_linreg cause"], row
     assert "sys.modules['sklearn.svm']" in row["ksvm_wrap cause"], row
 

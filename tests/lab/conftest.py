@@ -19,10 +19,12 @@ its task and is put back before the next check. The class grader (grade.py) runs
 task per child process, and reads the verdicts this file collects.
 """
 
+import math
 import os
 import select
 import signal
 import sys
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -227,7 +229,8 @@ def pytest_cmdline_main(config):
     """Run the session in a child process (its own process group) and wait for it. The child reports
     each check it starts and, once the session is over, "completed STATUS", then ends at once (threads
     it leaves do not hold it); the parent ends whatever the child left running. A child that ends without
-    that report (os._exit(0), a crash) makes the parent say so and exit with status 1, never 0. The
+    that report (os._exit(0), a crash), or that starts no check for twice --lab-time-limit plus 15 s (a
+    check the time limit cannot stop), makes the parent say so and exit with status 1, never 0. The
     class grader runs its own child processes and is not forked again."""
     isolated = any(getattr(plugin, "lab_isolated", False) for plugin in config.pluginmanager.get_plugins())
     if not hasattr(os, "fork") or isolated or config.getoption("usepdb"):
@@ -248,15 +251,23 @@ def pytest_cmdline_main(config):
         pass  # the child did it first, or has already ended
     forward = {s: signal.signal(s, lambda signum, frame: os.killpg(pid, signum)) for s in (signal.SIGINT,
                                                                                          signal.SIGTERM)}
-    lines, status = [], None
+    # A check the time limit cannot stop (a loop in C code, SIGALRM ignored) is killed: its import and its
+    # first calls have a limit each
+    seconds = config.getoption("--lab-time-limit")
+    deadline = 2 * seconds + 15 if seconds > 0 else math.inf
+    lines, status, killed = [], None, False
     try:
-        received = b""
+        received, progress = b"", time.monotonic()
         while status is None:
             if select.select([read], [], [], 0.2)[0]:
                 received += os.read(read, 65536)
+                progress = time.monotonic()
             done, status_code = os.waitpid(pid, os.WNOHANG)
             if done:
                 status = status_code
+            elif time.monotonic() - progress > deadline and not killed:
+                os.killpg(pid, signal.SIGKILL)
+                killed = True
         while select.select([read], [], [], 0)[0] and (chunk := os.read(read, 65536)):
             received += chunk
         lines = received.decode(errors="replace").splitlines()
@@ -272,7 +283,8 @@ def pytest_cmdline_main(config):
     if completed:
         return int(completed[-1].split()[1])
     started = [line.removeprefix("started ") for line in lines if line.startswith("started ")]
-    ended = (f"was killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+    ended = (f"ran past {deadline:g} s and was killed (a loop in C code, or SIGALRM ignored?)" if killed else
+             f"was killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exited with status {os.WEXITSTATUS(status)}")
     sys.stderr.write(f"\ntests/lab: the session ended before its checks completed: the process {ended} during "
                      f"{started[-1] if started else 'the start of the session'}. A solution that ends the process "

@@ -120,14 +120,16 @@ class Submission:
     digest: str = ""
 
 
-def list_submissions(folder):
-    """The submissions in `folder`, by name: every folder and .zip file that is not hidden. Raises
-    ValueError naming the argument when the folder is missing, empty, or two entries share a name."""
+def list_submissions(folder, out):
+    """The submissions in `folder`, by name: every folder and .zip file that is not hidden (nor `out`, the
+    grades' folder). Raises ValueError naming the argument when the folder is missing, empty, or two
+    entries share a name."""
     if not folder.is_dir():
         raise ValueError(f"SUBMISSIONS: expected a folder of submissions (folders or .zip files), got {folder}")
     found = {}
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix.lower() == ".zip"):
+        if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix.lower() == ".zip") or \
+                entry.resolve() == out.resolve():
             continue
         name = entry.stem if entry.suffix.lower() == ".zip" and entry.is_file() else entry.name
         if name in found:
@@ -639,7 +641,7 @@ def grade(submissions, limits, jobs, scratch, done):
                 running.remove(job)
                 name = job.submission.name
                 rows[name][job.task] = verdict(job)
-                outputs[(name, job.task)] = output_of(job)
+                outputs[(name, job.task)] = f"({now - job.started:.1f} s)\n{output_of(job)}"
                 shutil.rmtree(job.folder, ignore_errors=True)
                 waiting[name] -= 1
                 if not waiting[name]:
@@ -871,7 +873,7 @@ def main(argv=None):
             output.tables(limits)
             print(f"merged {len(rows)} submissions from {len(arguments.merge)} folders into {arguments.out}")
             return 0
-        submissions = list_submissions(arguments.submissions)
+        submissions = list_submissions(arguments.submissions, arguments.out)
         if arguments.shard:
             i, n = arguments.shard
             submissions = submissions[i - 1::n]
@@ -898,8 +900,14 @@ def main(argv=None):
 
     print(f"{len(submissions)} submissions: {len(changed)} to grade, {len(submissions) - len(changed)} unchanged "
           f"since the last run", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="lab-grade-") as scratch:
-        grade(changed, limits, arguments.jobs, Path(scratch), done)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lab-grade-") as scratch:
+            grade(changed, limits, arguments.jobs, Path(scratch), done)
+    except KeyboardInterrupt:
+        output.tables(limits)
+        print(f"interrupted: the submissions graded so far are in {arguments.out}; run the same command again "
+              "to grade the rest", file=sys.stderr)
+        return 130
     output.tables(limits)
     rows = output.state["submissions"]
     total = sum(sum(rows[s.name]["tasks"][t][0] == "passed" for t in LAB_MODULES) for s in submissions)
