@@ -5,6 +5,7 @@ student reads. Each test names the point of the lab check's contract it holds (t
 issue that listed them)."""
 
 import concurrent.futures
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,15 +18,22 @@ RUNS = {}  # argument list -> Future of (exit code, what it printed)
 POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2)  # two checks at a time: one torch thread each
 
 
-def run_lab_check(impl, *tasks, options=(), wait=True):
+# A headless machine's setting (CI, a grader): matplotlib's backend named, so that pyplot loads none until
+# a figure is made
+HEADLESS = {"MPLBACKEND": "Agg"}
+
+
+def run_lab_check(impl, *tasks, options=(), environment=None, wait=True):
     """`python -m pytest tests/lab/test_lab_TASK.py ... --impl impl` in a process of its own (every task when
-    none is named): (exit code, what it printed). Runs once per argument list; wait=False only starts it."""
+    none is named), with `environment` added to this one's: (exit code, what it printed). Runs once per
+    argument list; wait=False only starts it."""
     files = [f"tests/lab/test_lab_{task}.py" for task in tasks] or ["tests/lab"]
     command = [sys.executable, "-m", "pytest", *files, "--impl", str(impl), "-q", "-p", "no:cacheprovider", *options]
-    key = tuple(command)
+    key = (tuple(command), tuple(sorted((environment or {}).items())))
     if key not in RUNS:
+        env = {**os.environ, **(environment or {})}
         RUNS[key] = POOL.submit(lambda: subprocess.run(command, cwd=PROJECT, capture_output=True, text=True,
-                                                       timeout=300))
+                                                       timeout=300, env=env))
     if wait:
         done = RUNS[key].result()
         return done.returncode, done.stdout + done.stderr
@@ -36,8 +44,12 @@ def start_every_run():
     """Start the runs the tests below read, two at a time, before the first test waits on one."""
     for folder in ("several", "doubled", "others", "messages"):
         run_lab_check(MISTAKES / folder, wait=False)
+    for folder, tasks, keyword in MISTAKEN:
+        run_lab_check(MISTAKES / folder, *tasks, options=("-k", keyword), wait=False)
     for folder, tasks, _ in CHOSEN:
         run_lab_check(CHOICES / folder, *tasks, wait=False)
+    for folder, tasks, _, keyword in READ_AS_WRITTEN:
+        run_lab_check(CHOICES / folder, *tasks, options=("-k", keyword), environment=HEADLESS, wait=False)
     for tasks in GLOBAL_STATE:
         run_lab_check(CHOICES / "global_state", *tasks, wait=False)
     yield
@@ -70,6 +82,26 @@ CHOSEN = [
 ]
 GLOBAL_STATE = [("data", "pt_deep", "pt_linreg", "pt_logreg"), ("pt_linreg",), ("data",)]
 
+# Issue 29: right solutions read the way the lab's words allow, each run with only the checks its choices
+# meet (-k), on a headless machine's setting. 1 pt_linreg's gradients printed in six styles (a tensor's 4
+# digits beside a float's 17 under one label; Croatian labels, tabs, NumPy scalars, every tenth step from
+# step 10; only the differences; grad_a = / grad_a analitic = at 4 decimals; pytorch: / ours: on lines of
+# their own, the hand's computed before optimizer.step(); a_grad / a_hand in float64); 2 top-level a, b,
+# X, Y that the training never updates; 3 a backend picked and pyplot called at import (data.py) and in
+# the script (pt_linreg.py); 4 KSVMWrap's C / gamma and param_c / param_gamma; 5 the norm, not squared, in
+# get_loss (pt_logreg) and in train (pt_deep); 6 fcann2_train returning (W2, b2, W1, b1)
+LINREG = "imports or prints or fitted"
+READ_AS_WRITTEN = [
+    ("tensor_beside_float", ("data", "pt_linreg", "ksvm_wrap"), {}, ""),
+    ("every_tenth_step", ("pt_linreg", "pt_logreg", "fcann2"),
+     {"pt_logreg": "penalty: lambda ||W|| (the norm, not squared)"}, f"{LINREG} or step or loss or lambda"),
+    ("only_differences", ("pt_linreg", "pt_deep"), {"pt_deep": "penalty: lambda ||W|| (the norm, not squared)"},
+     f"{LINREG} or lambda"),
+    ("untrained_globals", ("pt_linreg", "ksvm_wrap"), {}, f"{LINREG} or svm or sklearn"),
+    ("hand_before_step", ("pt_linreg",), {}, LINREG),
+    ("float64_hand", ("pt_linreg",), {}, LINREG),
+]
+
 
 @pytest.mark.parametrize("folder, tasks, notes", CHOSEN)
 def test_a_right_solution_passes_whatever_the_lab_leaves_open(folder, tasks, notes):
@@ -79,6 +111,51 @@ def test_a_right_solution_passes_whatever_the_lab_leaves_open(folder, tasks, not
     assert all(lines[task].startswith(f"{task:<10} passed") for task in tasks), printed
     for text in notes:
         assert text in printed.split("the lab's tasks")[1], printed
+
+
+@pytest.mark.parametrize("folder, tasks, notes, keyword", READ_AS_WRITTEN)
+def test_a_right_solution_passes_however_it_is_written(folder, tasks, notes, keyword):
+    code, printed = run_lab_check(CHOICES / folder, *tasks, options=("-k", keyword), environment=HEADLESS)
+    assert code == 0, printed
+    lines = verdicts(printed)
+    assert all(lines[task].startswith(f"{task:<10} passed") for task in tasks), printed
+    for task, text in notes.items():
+        assert text in lines[task], printed
+
+
+# Issue 29: the wrong side of each class, still caught for its cause
+MISTAKEN = [("older_code", ("data", "pt_linreg", "pt_logreg", "ksvm_wrap"), ""),
+            ("reordered", ("fcann2", "pt_linreg", "pt_deep", "ksvm_wrap"), "not hidden_layers and not count")]
+
+
+@pytest.mark.parametrize("folder, task, message", [
+    # 1 hand gradients of the wrong sign, named as such
+    ("older_code", "pt_linreg", "beside them the script printed 6.17531, 3.96387: -1 times autograd's"),
+    # 2 top-level a, b that training updated: their line is checked
+    ("reordered", "pt_linreg", "should pass close to the least-squares line through the points (y = 2.000 x + "
+                               "1.000); got y = 16.541 x + 9.707"),
+    # 4 a constructor that takes the hyper-parameters by name, not in the lab's order or defaults
+    ("older_code", "ksvm_wrap", "the lab's call KSVMWrap(X, Y_, 1, 'auto') raised InvalidParameterError"),
+    ("reordered", "ksvm_wrap", "the lab's call KSVMWrap(X, Y_) raised TypeError"),
+    # 5 the norm in get_loss and the weight decay: twice; a penalty the softmax is blind to
+    ("older_code", "pt_logreg", "reaches the minimum of the NLL plus lambda/2 ||W||^2 + lambda ||W||, while get_loss "
+                                "reports lambda ||W||: the penalty is applied twice"),
+    ("reordered", "pt_deep", "param_lambda is taken and ignored, or its penalty does nothing to the model's "
+                             "probabilities"),
+    # 6 layers returned in another order: the first layer's gradient named as W1's and b1's
+    ("reordered", "fcann2", "Relative error per parameter (W1, b1, W2, b2) against the mean's gradient: 5.1e-01, "
+                            "8.2e-01, 2.3e-06, 1.8e-06"),
+    # 7 an API matplotlib removed, named with the version installed
+    ("older_code", "data", "'QuadContourSet' object has no attribute 'collections' (at data.py:39): "
+                           "QuadContourSet.collections is not in matplotlib "),
+])
+def test_each_mistake_of_issue_29_fails_for_its_cause(folder, task, message):
+    tasks, keyword = next((tasks, keyword) for name, tasks, keyword in MISTAKEN if name == folder)
+    code, printed = run_lab_check(MISTAKES / folder, *tasks, options=("-k", keyword))
+    assert code == 1, printed
+    assert verdicts(printed)[task].startswith(f"{task:<10} FAILED"), printed
+    assert message in printed, printed
+    assert "Traceback" not in printed, printed
 
 
 @pytest.mark.parametrize("folder, task, message", [

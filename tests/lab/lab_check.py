@@ -185,7 +185,8 @@ class GlobalState:
             warnings.simplefilter("ignore")  # set_default_tensor_type is deprecated; it is the one reset of it
             torch.set_default_tensor_type(torch.FloatTensor)
         torch.set_default_dtype(self.dtype)
-        torch.set_default_device(self.device)
+        if torch.get_default_device() != self.device:  # setting it installs a function mode, even to the same
+            torch.set_default_device(self.device)
         np.random.set_state(self.numpy)  # noqa: NPY002
         random.setstate(self.python)
         plt.close("all")

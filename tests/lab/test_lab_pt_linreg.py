@@ -88,10 +88,16 @@ def script_run(pt_linreg, monkeypatch):
     """The module run as `python pt_linreg.py`, its output cut at each backward() (see Run)."""
     import runpy
 
-    run, original = Run(), torch.Tensor.backward
+    run, original, inside = Run(), torch.Tensor.backward, []
 
     def backward(self, *args, **kwargs):
-        result = original(self, *args, **kwargs)
+        if inside:  # a torch function mode (set_default_device's) calls backward again from within: one step
+            return original(self, *args, **kwargs)
+        inside.append(self)
+        try:
+            result = original(self, *args, **kwargs)
+        finally:
+            inside.pop()
         leaves = [leaf for leaf in graph_leaves(self.grad_fn) if leaf.numel() <= 2 and leaf.grad is not None]
         run.trained = leaves
         if len(run.steps) < RECORDED:
