@@ -211,9 +211,23 @@ DEFINES = {"data": ("sample_gauss_2d", "sample_gmm_2d", "graph_surface", "graph_
            "pt_logreg": ("PTLogreg",),
            "pt_deep": ("PTDeep",),
            "ksvm_wrap": ("KSVMWrap",)}
+# Words students put around a module's name: lab1_fcann2.py, zadatak3_pt_logreg.py, pt_deep_final.py
+PREFIXES, SUFFIXES = ("lab", "zadatak", "zad", "task", "exercise", "ex", "my"), ("final", "solution", "new", "v")
+
+
 def letters(name):
-    """'fcann' for 2_fcann2, fcann2_v3 and FCANN2: a file name's letters, lower case."""
-    return re.sub(r"[^a-z]", "", name.lower())
+    """'fcann' for 2_fcann2, fcann2_v3, lab1_fcann2 and FCANN2: a file name's letters, lower case, without
+    the words students put before and after the lab's name (PREFIXES, SUFFIXES)."""
+    text = re.sub(r"[^a-z]", "", name.lower())
+    for prefix in PREFIXES:
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text.removeprefix(prefix)
+            break
+    for suffix in SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text.removesuffix(suffix)
+            break
+    return text
 
 
 @dataclass
