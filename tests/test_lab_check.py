@@ -240,6 +240,23 @@ def test_a_softmax_over_the_wrong_dimension_is_named_as_such(tmp_path):
     assert "(the softmax over the wrong dimension? its columns sum to 1: dim=1 normalizes each row)" in printed, printed
 
 
+def test_an_ignored_gamma_and_an_activated_output_layer_are_named(tmp_path):
+    """Mistakes no fixture plants (found on solutions written apart): KSVMWrap never passes param_svm_gamma
+    to the SVM; PTDeep applies its activation to the output layer's scores too."""
+    ksvm = (CHOICES / "tensor_beside_float" / "ksvm_wrap.py").read_text()
+    (tmp_path / "ksvm_wrap.py").write_text(ksvm.replace("svm.SVC(C=C, gamma=gamma)", "svm.SVC(C=C)"))
+    deep = (CHOICES / "only_differences" / "pt_deep.py").read_text()
+    (tmp_path / "pt_deep.py").write_text(deep.replace("            if k < len(self.weights) - 1:\n"
+                                                      "                h = self.activation(h)",
+                                                      "            h = self.activation(h)"))
+    code, printed = run_lab_check(tmp_path, "ksvm_wrap", "pt_deep", options=("-k", "imports or sklearn or config"))
+    assert code == 1, printed
+    assert "(they are those of an SVC without param_svm_gamma, at scikit-learn's default 'scale': is " \
+           "param_svm_gamma passed to the SVM?)" in verdicts(printed)["ksvm_wrap"], printed
+    assert "it is softmax(relu(X W + b)): the activation is applied to the output layer's scores too" in \
+           verdicts(printed)["pt_deep"], printed
+
+
 def test_impl_that_is_not_a_folder_is_refused(tmp_path):
     code, printed = run_lab_check(tmp_path / "missing")
     assert code != 0 and "--impl: expected a folder holding the lab's modules" in printed, printed

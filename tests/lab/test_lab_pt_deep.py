@@ -31,6 +31,7 @@ from lab_check import (
     overlapping_classes,
     run_eval,
     run_train,
+    same_start,
     short,
     task_fixtures,
     tensors,
@@ -122,8 +123,28 @@ def test_forward_gives_probabilities_and_get_loss_is_their_mean_nll(pt_deep):
 def test_config_2_3_is_logistic_regression(pt_deep, train_eval):
     # The lab: "try out configuration [2,3] on the same data ... Make sure the results are the same as
     # before": the one optimum of multinomial logistic regression, reached through pt_deep's own eval.
+    check_no_activation_on_the_scores(make(pt_deep, [2, 3]))
     torch.manual_seed(0)
     check_reaches_the_optimum("pt_deep", make(pt_deep, [2, 3]), *train_eval, "PTDeep([2, 3])")
+
+
+def check_no_activation_on_the_scores(model):
+    """PTDeep([2, 3], relu) has no hidden layer: its forward is softmax(X W + b). When it is instead the
+    softmax of relu(X W + b), fail naming the activation applied to the output layer."""
+    same_start([model])
+    X = tensors(model, *overlapping_classes(5), 3)[0]
+    probs = forward_probabilities("pt_deep", model, X).detach().double()
+    weights = [p.detach().double() for p in model.parameters() if p.dim() == 2 and min(p.shape) > 1]
+    biases = [p.detach().double().reshape(-1) for p in model.parameters() if p.dim() < 2 or min(p.shape) == 1]
+    if len(weights) != 1 or len(biases) != 1:
+        return
+    W = weights[0] if weights[0].shape == (2, 3) else weights[0].T
+    S = X.double() @ W + biases[0]
+    expect(torch.allclose(probs, torch.softmax(S, dim=1), atol=1e-5)
+           or not torch.allclose(probs, torch.softmax(torch.relu(S), dim=1), atol=1e-5),
+           "pt_deep: PTDeep([2, 3], torch.relu) has no hidden layer, so its forward should be softmax(X W + b) "
+           "(multi-class logistic regression, the lab's [2,3]); it is softmax(relu(X W + b)): the activation is "
+           "applied to the output layer's scores too (the lab: probs = softmax(h * W_2 + b_2), no activation)")
 
 
 def test_param_lambda_is_an_l2_penalty_for_config_2_3(pt_deep, train_eval):
