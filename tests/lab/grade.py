@@ -494,7 +494,7 @@ def watch(job, now):
         for line in chunk.decode(errors="replace").splitlines():
             if line.startswith("started "):
                 job.check, job.check_started = line.removeprefix("started "), now
-    if f"report {job.token} ".encode() in job.received:
+    if re.search(rb"(^|\n)report " + job.token.encode() + rb" [^\n]*\n", job.received):  # the whole line
         end(job)
         return True
     if job.killed_for == "":
