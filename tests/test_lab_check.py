@@ -84,12 +84,13 @@ GLOBAL_STATE = [("data", "pt_deep", "pt_linreg", "pt_logreg"), ("pt_linreg",), (
 
 # Issue 29: right solutions read the way the lab's words allow, each run with only the checks its choices
 # meet (-k), on a headless machine's setting. 1 pt_linreg's gradients printed in six styles (a tensor's 4
-# digits beside a float's 17 under one label; Croatian labels, tabs, NumPy scalars, every tenth step from
-# step 10; only the differences; grad_a = / grad_a analitic = at 4 decimals; pytorch: / ours: on lines of
-# their own, the hand's computed before optimizer.step(); a_grad / a_hand in float64); 2 top-level a, b,
-# X, Y that the training never updates; 3 a backend picked and pyplot called at import (data.py) and in
-# the script (pt_linreg.py); 4 KSVMWrap's C / gamma and param_c / param_gamma; 5 the norm, not squared, in
-# get_loss (pt_logreg) and in train (pt_deep); 6 fcann2_train returning (W2, b2, W1, b1)
+# digits beside a float's 17 under one label, the float printed before backward(); Croatian labels, tabs,
+# NumPy scalars, every tenth step from step 10; only the differences; grad_a = / grad_a analitic = at 4
+# decimals; pytorch: / ours: on lines of their own, the hand's computed before optimizer.step(); a_grad /
+# a_hand in float64); 2 top-level a, b, X, Y that the training never updates; 3 a backend picked and
+# pyplot called at import (data.py) and in the script (pt_linreg.py); 4 KSVMWrap's C / gamma and param_c
+# / param_gamma; 5 the norm, not squared, in get_loss (pt_logreg) and in train (pt_deep); 6 fcann2_train
+# returning (W2, b2, W1, b1)
 LINREG = "imports or prints or fitted"
 READ_AS_WRITTEN = [
     ("tensor_beside_float", ("data", "pt_linreg", "ksvm_wrap"), {}, ""),
