@@ -81,8 +81,10 @@ def describe(error):
 def missing_in_library(error):
     """For an AttributeError on a library's object or module (matplotlib's ContourSet.collections, NumPy's
     np.float: gone in newer versions), ': matplotlib 3.10.0, installed here, has no ...', naming the library
-    and its version as the likely cause (code written for another version), or a near name it does have.
-    '' for any other error, and for attributes of the student's own objects."""
+    and its version as the likely cause (code written for another version), or a near name it does have; a
+    NumPy array's attribute that a tensor has (or the other way round) as the wrong kind of array; Agg's
+    figure manager's window as the window the checks' off-screen backend has not. '' for any other error,
+    and for attributes of the student's own objects."""
     if not isinstance(error, AttributeError):
         return ""
     owner, name = getattr(error, "obj", None), getattr(error, "name", None)
@@ -101,6 +103,9 @@ def missing_in_library(error):
     version = getattr(sys.modules.get(root), "__version__", None)
     if root in LAB_MODULES or root in sys.stdlib_module_names or version is None or not name:
         return ""
+    if library.startswith("matplotlib.backend"):  # Agg's figure manager and canvas, with no window
+        return (f": the checks draw off screen, with matplotlib's Agg backend, which opens no window ({what} has "
+                f"no {name}): code for a window belongs in the demo, under `if __name__ == \"__main__\":`")
     for mine, other in ((np.ndarray, torch.Tensor), (torch.Tensor, np.ndarray)):
         if isinstance(owner, mine) and hasattr(other, name):
             return (f": a {mine.__module__}.{mine.__name__} has no {name}, a {other.__module__}.{other.__name__} "
