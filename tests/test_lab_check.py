@@ -182,8 +182,9 @@ def test_each_mistake_of_issue_29_fails_for_its_cause(folder, task, message):
     # 15 a loop of param_niter + 1 steps, named as a count, not a gradient
     ("others", "fcann2", "fcann2_train(param_niter=1000) should take 1000 steps; it takes 1001 (param_niter +1)"),
     # 16 pt_linreg prints no gradients; prints hand gradients from after the step
-    ("several", "pt_linreg", "the lab asks the script to print the gradients of a and b; at the first step "
-                             "autograd's are"),
+    ("several", "pt_linreg", "could not find the gradients of a and b in what the script printed (the lab asks it "
+                             "to print them): at the first step autograd's are -6.17531, -3.96387, and none of them "
+                             "is in its output"),
     ("doubled", "pt_linreg", "are the hand gradients computed after optimizer.step(), from the next step's a and b?"),
     # messages: the length of a wrong tuple; eval's wrong shape named; count_params as a function
     ("others", "data", "should return the three values (accuracy, pr, M) (lab 0); got a tuple of length 4"),
@@ -241,17 +242,23 @@ def test_a_softmax_over_the_wrong_dimension_is_named_as_such(tmp_path):
     assert "(the softmax over the wrong dimension? its columns sum to 1: dim=1 normalizes each row)" in printed, printed
 
 
-def test_an_ignored_gamma_and_an_activated_output_layer_are_named(tmp_path):
+def test_an_ignored_gamma_an_activated_output_layer_and_hand_gradients_not_printed_are_named(tmp_path):
     """Mistakes no fixture plants (found on solutions written apart): KSVMWrap never passes param_svm_gamma
-    to the SVM; PTDeep applies its activation to the output layer's scores too."""
+    to the SVM; PTDeep applies its activation to the output layer's scores too; pt_linreg computes the
+    hand gradients and prints only autograd's (said as what the check could not find, not as wrong)."""
+    linreg = (CHOICES / "float64_hand" / "pt_linreg.py").read_text()
+    (tmp_path / "pt_linreg.py").write_text(linreg.replace(" a_hand={a_hand}", "").replace(" b_hand={b_hand}", ""))
     ksvm = (CHOICES / "tensor_beside_float" / "ksvm_wrap.py").read_text()
     (tmp_path / "ksvm_wrap.py").write_text(ksvm.replace("svm.SVC(C=C, gamma=gamma)", "svm.SVC(C=C)"))
     deep = (CHOICES / "only_differences" / "pt_deep.py").read_text()
     (tmp_path / "pt_deep.py").write_text(deep.replace("            if k < len(self.weights) - 1:\n"
                                                       "                h = self.activation(h)",
                                                       "            h = self.activation(h)"))
-    code, printed = run_lab_check(tmp_path, "ksvm_wrap", "pt_deep", options=("-k", "imports or sklearn or config"))
+    code, printed = run_lab_check(tmp_path, "ksvm_wrap", "pt_deep", "pt_linreg",
+                                  options=("-k", f"imports or sklearn or config or {LINREG}"))
     assert code == 1, printed
+    assert "pt_linreg: could not find the hand gradients in what the script printed: at step 0 autograd's " \
+           "gradients are" in verdicts(printed)["pt_linreg"], printed
     assert "(they are those of an SVC without param_svm_gamma, at scikit-learn's default 'scale': is " \
            "param_svm_gamma passed to the SVM?)" in verdicts(printed)["ksvm_wrap"], printed
     assert "it is softmax(relu(X W + b)): the activation is applied to the output layer's scores too" in \

@@ -161,9 +161,9 @@ def test_the_script_prints_the_hand_gradients_beside_autograds(script_run):
     shown = first_shown(steps)
     if shown is None:
         some = any(equal(x, v) for step in steps for x in numbers_in(step.printed) for v in step.gradients)
-        lab_fail("pt_linreg: the lab asks the script to print the gradients of a and b; at the first step autograd's "
-                 f"are {listed(steps[0].gradients)}, and the script printed "
-                 f"{'not all of them at any step' if some else 'none of them at any step'} (printed: "
+        lab_fail("pt_linreg: could not find the gradients of a and b in what the script printed (the lab asks it to "
+                 f"print them): at the first step autograd's are {listed(steps[0].gradients)}, and "
+                 f"{'not all of them are' if some else 'none of them is'} in its output at any step (printed: "
                  f"{short(script_run.printed().strip() or 'nothing', 200)})")
     k, counts, differences = shown
     step, numbers = steps[k], numbers_in(steps[k].printed)
