@@ -283,6 +283,8 @@ def pytest_cmdline_main(config):
     if completed:
         return int(completed[-1].split()[1])
     started = [line.removeprefix("started ") for line in lines if line.startswith("started ")]
+    if not started and not killed and os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
+        return os.WEXITSTATUS(status)  # pytest refused to start (a usage error), and said why
     ended = (f"ran past {deadline:g} s and was killed (a loop in C code, or SIGALRM ignored?)" if killed else
              f"was killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exited with status {os.WEXITSTATUS(status)}")
@@ -309,9 +311,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
-    """The child's last act: report the completed session to the parent and end, threads and all."""
-    if "pipe" in CHILD:
+    """The child's last act: report the completed session to the parent and end, threads and all. A
+    session that never started (a usage error) ends as pytest ends it, with pytest's message."""
+    if "pipe" in CHILD and "status" in CHILD:
         sys.stdout.flush()
         sys.stderr.flush()
-        report_to_parent(f"completed {CHILD.get('status', int(pytest.ExitCode.INTERNAL_ERROR))}")
-        os._exit(CHILD.get("status", int(pytest.ExitCode.INTERNAL_ERROR)))
+        report_to_parent(f"completed {CHILD['status']}")
+        os._exit(CHILD["status"])
