@@ -81,7 +81,7 @@ def ends_the_process(folder, witness):
 
 
 def breaks_the_rules(folder):
-    """Faults the checks' own limits catch, one per task."""
+    """Faults the limits catch, one per task; pt_deep, which imports the faulty pt_logreg, is untouched."""
     copy_modules(folder)
     plant(folder / "data.py", "def eval_AP(", "import ctypes, signal",
           "signal.signal(signal.SIGALRM, signal.SIG_IGN)",
@@ -89,6 +89,7 @@ def breaks_the_rules(folder):
     plant(folder / "fcann2.py", "def fcann2_train(", "import os", "os.write(1, b'x' * 3_000_000)  # 3 MB, shown "
           "with the failure", "while True:", "    pass")
     plant(folder / "pt_linreg.py", None, "np.allclose = lambda *args, **kwargs: True")
+    plant(folder / "pt_logreg.py", "def __init__(self, D, C):", "bytearray(64 * 2 ** 30)  # 64 GiB")
     plant(folder / "ksvm_wrap.py", None, "import sys, types",
           "sys.modules['sklearn.svm'] = types.ModuleType('sklearn.svm')",
           "sys.path.clear()")
@@ -160,6 +161,7 @@ def test_the_class_is_graded_in_one_table(graded):
     markdown = (out / "grades.md").read_text()
     assert "| student_layout | passed | passed | passed | passed | passed | passed | 6 |" in markdown, markdown
     assert "| pt_deep | 3 | 0 | 0 | 0 | 1 |" in markdown, markdown  # passed failed crashed timeout absent
+    assert "| pt_logreg | 2 | 0 | 1 | 0 | 1 |" in markdown, markdown
     assert "## Most common causes" in markdown and "- **data** (2 of 4 not passed, absent aside):" in markdown
     assert sorted(p.name for p in (out / "logs").iterdir()) == [f"{name}.txt" for name in sorted(rows)]
 
@@ -210,13 +212,14 @@ def read_cmdline(process):
 
 def test_loops_and_replaced_libraries_are_caught(graded):
     row = rows_of(graded[1])["breaks_the_rules"]
-    assert [row[m] for m in MODULES] == ["timeout", "timeout", "crashed", "passed", "passed", "crashed"], row
+    assert [row[m] for m in MODULES] == ["timeout", "timeout", "crashed", "crashed", "passed", "crashed"], row
     assert "test_eval_AP_on_the_labs_examples" in row["data cause"] and "ran past the grader's limit of " \
            f"{2 * CHECK_SECONDS + 15} s for one check" in row["data cause"], row
     assert f"ran longer than {CHECK_SECONDS} s" in row["fcann2 cause"], row
     log = graded[1] / "logs" / "breaks_the_rules.txt"
     assert "bytes of output left out ...]" in log.read_text() and log.stat().st_size < 200_000
     assert "the solution replaced numpy.allclose" in row["pt_linreg cause"], row
+    assert "PTLogreg(2, 3) raised MemoryError" in row["pt_logreg cause"], row  # past the memory limit
     assert "sys.modules['sklearn.svm']" in row["ksvm_wrap cause"], row
 
 
@@ -282,18 +285,24 @@ def test_bad_arguments_are_named_before_any_work(tmp_path, arguments, message):
 # pytest tests/lab --impl DIR, for one student's own solution
 # ---------------------------------------------------------------------------------------------------------
 
-def run_lab_check(test_file, impl):
+def run_lab_check(test_file, impl, *options):
     return subprocess.run([sys.executable, "-m", "pytest", f"tests/lab/{test_file}", "--impl", str(impl), "-q",
-                           "-p", "no:cacheprovider"], cwd=PROJECT, capture_output=True, text=True, timeout=180)
+                           "-p", "no:cacheprovider", *options], cwd=PROJECT, capture_output=True, text=True,
+                          timeout=180)
 
 
 @pytest.fixture(scope="module")
 def lab_checks(tmp_path_factory):
-    """Three runs of the checks: a solution that ends the process mid-check; one whose folder has a
-    conftest.py and whose module leaves a thread running; the project through a symbolic link."""
+    """Four runs of the checks: a solution that ends the process mid-check; one that stays in C with
+    SIGALRM ignored (a 2 s time limit); one whose folder has a conftest.py and whose module leaves a
+    thread running; the project through a symbolic link."""
     root = tmp_path_factory.mktemp("impl")
     copy_modules(root / "exits", ("data",))
     plant(root / "exits" / "data.py", "def eval_AP(", "os._exit(0)")
+    copy_modules(root / "stalls", ("data",))
+    plant(root / "stalls" / "data.py", "def eval_AP(", "import ctypes",
+          "signal.signal(signal.SIGALRM, signal.SIG_IGN)", "ctypes.CDLL(None).sleep(3600)")
+    edit(root / "stalls" / "data.py", "\nimport sys\n", "\nimport signal\nimport sys\n")
     copy_modules(root / "leftovers", ("data", "pt_logreg", "pt_deep", "ksvm_wrap"))
     plant(root / "leftovers" / "ksvm_wrap.py", None, "import threading",
           "threading.Thread(target=time.sleep, args=(3600,)).start()  # not a daemon")
@@ -301,15 +310,23 @@ def lab_checks(tmp_path_factory):
                                                     "raise SystemExit('a conftest.py of the solution')\n")
     (root / "link").symlink_to(PROJECT)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        runs = pool.map(run_lab_check, ("test_lab_data.py", "test_lab_ksvm_wrap.py", "test_lab_ksvm_wrap.py"),
-                        (root / "exits", root / "leftovers", root / "link"))
-        return root, dict(zip(("exits", "leftovers", "link"), runs, strict=True))
+        runs = pool.map(lambda arguments: run_lab_check(*arguments), [
+            ("test_lab_data.py", root / "exits"), ("test_lab_data.py", root / "stalls", "--lab-time-limit", "2"),
+            ("test_lab_ksvm_wrap.py", root / "leftovers"), ("test_lab_ksvm_wrap.py", root / "link")])
+        return root, dict(zip(("exits", "stalls", "leftovers", "link"), runs, strict=True))
 
 
 def test_a_solution_that_ends_the_process_never_leaves_exit_status_0(lab_checks):
     done = lab_checks[1]["exits"]
     assert done.returncode == 1, done.stdout + done.stderr
     assert "tests/lab: the session ended before its checks completed: the process exited with status 0 during " \
+           "tests/lab/test_lab_data.py::test_eval_AP_on_the_labs_examples" in done.stderr, done.stderr
+
+
+def test_a_check_the_time_limit_cannot_stop_is_killed_and_named(lab_checks):
+    done = lab_checks[1]["stalls"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the process ran past 19 s and was killed (a loop in C code, or SIGALRM ignored?) during " \
            "tests/lab/test_lab_data.py::test_eval_AP_on_the_labs_examples" in done.stderr, done.stderr
 
 
