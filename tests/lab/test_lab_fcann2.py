@@ -241,10 +241,31 @@ def test_the_step_follows_the_gradient_of_the_loss(fcann2):
     if len({round(r) for r in ratios}) == 1 and all(abs(r - round(r)) < 0.05 for r in ratios):
         hint = (f" Your step is {round(ratios[0])} times the gradient of the mean NLL (the mean is 1x, the sum "
                 f"{len(X)}x).")
+    else:
+        hint = scaled_parameters(errors, ratios, len(X))
     lab_fail("fcann2: one step of fcann2_train should move the parameters by param_delta times the gradient of the "
              "loss, the mean NLL or the sum of the NLLs (lab: Gs2 = (P - Y')/N, grad W2 = Gs2^T H1, grad b2 = column "
              "sums, Gh1 = Gs2 W2, Gs1 = Gh1 * [s1 > 0], grad W1 = Gs1^T X). Relative error per parameter (W1, b1, W2, "
              f"b2) against the mean's gradient: {', '.join(f'{e:.1e}' for e in errors)}." + hint)
+
+
+def scaled_parameters(errors, ratios, N):
+    """' The steps of b1, b2 are 1/N times ...' for the parameters (of a step that is wrong) whose step is a
+    simple multiple of the lab's gradient while the others' are right, else ''."""
+    multiples = {1 / N: "1/N", float(N): "N", 2.0: "2", 0.5: "1/2", -1.0: "-1"}
+    right = [e < 1e-3 for e in errors]
+    found = {}
+    for name, ok, r in zip(("W1", "b1", "W2", "b2"), right, ratios, strict=True):
+        factor = next((v for v in multiples if abs(r - v) < 0.02 * abs(v)), None)
+        if not ok and factor is not None:
+            found.setdefault(factor, []).append(name)
+    if not any(right) or len(found) != 1:
+        return ""
+    (factor, names), = found.items()
+    why = {1 / N: ": a mean over the data where the lab sums the columns (Gs2 is already divided by N)?",
+           float(N): ": a sum over the data where the lab divides Gs2 by N?"}.get(factor, "")
+    return (f" The step{'s' if len(names) > 1 else ''} of {', '.join(names)} {'are' if len(names) > 1 else 'is'} "
+            f"{multiples[factor]} times the gradient (N = {N}), the others' right{why}")
 
 
 def test_the_loss_falls_and_the_net_separates_what_no_line_separates(fcann2):
