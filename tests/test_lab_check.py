@@ -242,10 +242,14 @@ def test_a_softmax_over_the_wrong_dimension_is_named_as_such(tmp_path):
     assert "(the softmax over the wrong dimension? its columns sum to 1: dim=1 normalizes each row)" in printed, printed
 
 
-def test_an_ignored_gamma_an_activated_output_layer_and_hand_gradients_not_printed_are_named(tmp_path):
-    """Mistakes no fixture plants (found on solutions written apart): KSVMWrap never passes param_svm_gamma
-    to the SVM; PTDeep applies its activation to the output layer's scores too; pt_linreg computes the
-    hand gradients and prints only autograd's (said as what the check could not find, not as wrong)."""
+def test_mistakes_found_on_solutions_written_apart_are_named(tmp_path):
+    """Mistakes no fixture plants, on copies of right fixtures: KSVMWrap never passes param_svm_gamma to the
+    SVM; PTDeep applies its activation to the output layer's scores too; pt_linreg computes the hand
+    gradients and prints only autograd's (said as what the check could not find, not as wrong); fcann2's
+    bias gradients are column means, not sums."""
+    fcann2 = (CHOICES / "every_tenth_step" / "fcann2.py").read_text()
+    (tmp_path / "fcann2.py").write_text(fcann2.replace("np.sum(Gs2, axis=0", "np.mean(Gs2, axis=0")
+                                        .replace("np.sum(Gs1, axis=0", "np.mean(Gs1, axis=0"))
     linreg = (CHOICES / "float64_hand" / "pt_linreg.py").read_text()
     (tmp_path / "pt_linreg.py").write_text(linreg.replace(" a_hand={a_hand}", "").replace(" b_hand={b_hand}", ""))
     ksvm = (CHOICES / "tensor_beside_float" / "ksvm_wrap.py").read_text()
@@ -254,9 +258,11 @@ def test_an_ignored_gamma_an_activated_output_layer_and_hand_gradients_not_print
     (tmp_path / "pt_deep.py").write_text(deep.replace("            if k < len(self.weights) - 1:\n"
                                                       "                h = self.activation(h)",
                                                       "            h = self.activation(h)"))
-    code, printed = run_lab_check(tmp_path, "ksvm_wrap", "pt_deep", "pt_linreg",
-                                  options=("-k", f"imports or sklearn or config or {LINREG}"))
+    code, printed = run_lab_check(tmp_path, "ksvm_wrap", "pt_deep", "pt_linreg", "fcann2",
+                                  options=("-k", f"imports or sklearn or config or {LINREG} or step"))
     assert code == 1, printed
+    assert "The steps of b1, b2 are 1/N times the gradient (N = 20), the others' right: a mean over the data " \
+           "where the lab sums the columns" in verdicts(printed)["fcann2"], printed
     assert "pt_linreg: could not find the hand gradients in what the script printed: at step 0 autograd's " \
            "gradients are" in verdicts(printed)["pt_linreg"], printed
     assert "(they are those of an SVC without param_svm_gamma, at scikit-learn's default 'scale': is " \
