@@ -24,7 +24,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 GRADE = PROJECT / "tests" / "lab" / "grade.py"
 MODULES = ("data", "fcann2", "pt_linreg", "pt_logreg", "pt_deep", "ksvm_wrap")
-CHECK_SECONDS = 15  # the checks' time limit in these runs: the grader kills a check after 2 * 15 + 15 s
+CHECK_SECONDS = 12  # the checks' time limit in these runs: the grader kills a check after 2 * 12 + 15 s
 MARKER = f"{random.randrange(10 ** 6, 10 ** 7)}"  # names the processes a solution leaves running
 
 
@@ -61,11 +61,13 @@ def plant(file, definition, *lines):
 
 
 def ends_the_process(folder, witness):
-    """Faults that end or stop the process, one per task, and (pt_linreg) what a solution leaves behind."""
+    """Faults that end or stop the process, one per task, and (pt_linreg) what a solution leaves behind;
+    pt_logreg, which imports the data.py that pt_linreg overwrites, is untouched."""
     copy_modules(folder)
     plant(folder / "data.py", "def eval_AP(", "os._exit(0)")
     plant(folder / "fcann2.py", "def fcann2_classify(", "raise KeyboardInterrupt")
     plant(folder / "ksvm_wrap.py", "def get_scores(", "import ctypes", "ctypes.string_at(0)")
+    plant(folder / "pt_deep.py", "def __init__(self, config,", "raise SystemExit(0)")
     plant(folder / "pt_linreg.py", None,
           "import os, pathlib, signal, subprocess, sys, threading, time",
           "threading.Thread(target=time.sleep, args=(3600,)).start()  # not a daemon",
@@ -118,6 +120,14 @@ def student_layout(folder):
     shutil.rmtree(folder)
 
 
+def two_folders(folder):
+    """data.py left in lab 0's folder; lab 1's modules in their own, one with the task's words around its
+    name, importing data from there (the student ran them with both folders on the path)."""
+    copy_modules(folder / "lab0", ("data",))
+    copy_modules(folder / "lab1", ("pt_linreg",))
+    shutil.copy(PROJECT / "fcann2.py", folder / "lab1" / "zadatak2_fcann2.py")
+
+
 def digest(folder):
     return hashlib.sha256(b"".join(str(p.relative_to(folder)).encode() + p.read_bytes()
                                    for p in sorted(folder.rglob("*")) if p.is_file())).hexdigest()
@@ -141,6 +151,7 @@ def graded(tmp_path_factory):
     ends_the_process(submissions / "ends_the_process", root / "conftest_was_run")
     breaks_the_rules(submissions / "breaks_the_rules")
     student_layout(submissions / "student_layout")
+    two_folders(submissions / "two_folders")
     (submissions / "notebooks_only").mkdir()
     (submissions / "notebooks_only" / "lab1.ipynb").write_text('{"cells": []}')
     before = {p.name: digest(p) if p.is_dir() else p.read_bytes() for p in submissions.iterdir()}
@@ -153,16 +164,16 @@ def test_the_class_is_graded_in_one_table(graded):
     _, out, done, _ = graded
     assert done.returncode == 0, done.stderr
     rows = rows_of(out)
-    assert sorted(rows) == ["breaks_the_rules", "ends_the_process", "notebooks_only", "student_layout"]
+    assert sorted(rows) == ["breaks_the_rules", "ends_the_process", "notebooks_only", "student_layout", "two_folders"]
     assert list(rows["student_layout"])[:8] == ["submission", *MODULES, "passed"]
     for row in rows.values():
         assert row["passed"] == str(sum(row[m] == "passed" for m in MODULES)), row
         assert all((row[m] == "passed") == (row[f"{m} cause"] == "") for m in MODULES), row
     markdown = (out / "grades.md").read_text()
     assert "| student_layout | passed | passed | passed | passed | passed | passed | 6 |" in markdown, markdown
-    assert "| pt_deep | 3 | 0 | 0 | 0 | 1 |" in markdown, markdown  # passed failed crashed timeout absent
-    assert "| pt_logreg | 2 | 0 | 1 | 0 | 1 |" in markdown, markdown
-    assert "## Most common causes" in markdown and "- **data** (2 of 4 not passed, absent aside):" in markdown
+    assert "| pt_deep | 2 | 0 | 1 | 0 | 2 |" in markdown, markdown  # passed failed crashed timeout absent
+    assert "| pt_logreg | 2 | 0 | 1 | 0 | 2 |" in markdown, markdown
+    assert "## Most common causes" in markdown and "- **data** (2 of 5 not passed, absent aside):" in markdown
     assert sorted(p.name for p in (out / "logs").iterdir()) == [f"{name}.txt" for name in sorted(rows)]
 
 
@@ -176,6 +187,15 @@ def test_each_layout_is_found_and_its_imports_work(graded):
         assert line in log, log
 
 
+def test_modules_in_two_folders_import_each_other(graded):
+    _, out, _, _ = graded
+    assert [rows_of(out)["two_folders"][m] for m in MODULES] == ["passed"] * 3 + ["absent"] * 3
+    log = (out / "logs" / "two_folders.txt").read_text()
+    for line in ["data       lab0/data.py (by its name)", "fcann2     lab1/zadatak2_fcann2.py (by its name's letters)",
+                 "the checks run in lab1/ of a scratch copy", "data.py written there: it loads lab0/data.py"]:
+        assert line in log, log
+
+
 def test_a_submission_of_notebooks_says_so(graded):
     row = rows_of(graded[1])["notebooks_only"]
     assert [row[m] for m in MODULES] == ["absent"] * 6
@@ -184,8 +204,9 @@ def test_a_submission_of_notebooks_says_so(graded):
 
 def test_ending_the_process_is_crashed_and_reaches_no_other_task(graded):
     row = rows_of(graded[1])["ends_the_process"]
-    assert [row[m] for m in MODULES] == ["crashed", "crashed", "passed", "passed", "passed", "crashed"], row
+    assert [row[m] for m in MODULES] == ["crashed", "crashed", "passed", "passed", "crashed", "crashed"], row
     assert "the process exited with status 0 in test_eval_AP_on_the_labs_examples" in row["data cause"], row
+    assert row["pt_deep cause"] == "pt_deep: SystemExit in test_imports: 0", row
     assert "the checks were interrupted in" in row["fcann2 cause"], row
     assert "the process was killed by SIGSEGV in test_wrapper_agrees_with_sklearn_svc" in row["ksvm_wrap cause"]
 
@@ -227,14 +248,14 @@ def test_a_second_run_grades_only_what_changed(graded):
     submissions, out, _, _ = graded
     first = (out / "grades.csv").read_text()
     again = run_grade(submissions, "--out", out, "--time-limit", CHECK_SECONDS)
-    assert again.returncode == 0 and "4 submissions: 0 to grade, 4 unchanged" in again.stderr, again.stderr
+    assert again.returncode == 0 and "5 submissions: 0 to grade, 5 unchanged" in again.stderr, again.stderr
     assert (out / "grades.csv").read_text() == first
     shutil.copy(PROJECT / "data.py", submissions / "notebooks_only" / "data.py")
     changed = run_grade(submissions, "--out", out, "--time-limit", CHECK_SECONDS)
-    assert "4 submissions: 1 to grade, 3 unchanged" in changed.stderr, changed.stderr
+    assert "5 submissions: 1 to grade, 4 unchanged" in changed.stderr, changed.stderr
     rows = rows_of(out)
     assert rows["notebooks_only"]["data"] == "passed" and rows["notebooks_only"]["passed"] == "1", rows
-    assert [rows["ends_the_process"][m] for m in MODULES] == ["crashed", "crashed", "passed", "passed", "passed",
+    assert [rows["ends_the_process"][m] for m in MODULES] == ["crashed", "crashed", "passed", "passed", "crashed",
                                                               "crashed"]
 
 

@@ -99,7 +99,7 @@ def pytest_runtest_makereport(item, call):
         error = call.excinfo
         if error is not None and not error.errisinstance(pytest.fail.Exception):  # raised, not a check's message
             text = str(error.value).strip()
-            report.lab_first_line = f"{task_of(report.nodeid) or 'lab'}: {error.typename}" + \
+            report.lab_first_line = f"{task_of(report.nodeid) or 'lab'}: {error.typename} in {item.name}" + \
                 (f": {text.splitlines()[0]}" if text else "")
     return report
 
