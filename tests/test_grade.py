@@ -278,6 +278,10 @@ def test_shards_graded_apart_merge_into_one_table(tmp_path):
     assert sorted(p.name for p in (tmp_path / "all" / "logs").iterdir()) == ["a.txt", "b.txt", "c.txt"]
     twice = run_grade("--merge", tmp_path / "shard1", tmp_path / "all", "--out", tmp_path / "again")
     assert twice.returncode == 2 and "--merge: 'a' is graded in" in twice.stderr, twice.stderr
+    assert run_grade(submissions, "--out", tmp_path / "other", "--shard", "2/2", "--time-limit", 30).returncode == 0
+    mixed = run_grade("--merge", tmp_path / "shard1", tmp_path / "other", "--out", tmp_path / "mixed")
+    assert mixed.returncode == 2 and "were graded with other checks or limits" in mixed.stderr, mixed.stderr
+    assert not (tmp_path / "again").exists() and not (tmp_path / "mixed").exists()
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -53,7 +53,7 @@ import tempfile
 import time
 import zipfile
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 # One thread per process: -j processes share the cores. Set before NumPy loads its BLAS.
@@ -802,6 +802,7 @@ class Output:
                 self.state["files"].remove(relative)
 
     def tables(self, limits):
+        self.state["limits"] = asdict(limits)
         rows = self.state["submissions"]
         self.write("grades.csv", csv_text(rows))
         self.write("grades.md", markdown_text(rows, limits))
@@ -859,18 +860,31 @@ def parse_arguments(argv):
 
 
 def merge(sources, output):
-    """Join the submissions graded in the folders `sources` into `output`, logs included."""
-    rows, logs = {}, {}
+    """The submissions graded in the folders `sources`, and their logs: ({name: its entry}, {name: its log},
+    the limits they were graded with). Raises ValueError naming --merge when a folder holds no grades,
+    a submission is in two folders, or two were graded with other checks or limits."""
+    rows, logs, graded_with = {}, {}, {}
     for source in sources:
-        if not (source / STATE).is_file():
-            raise ValueError(f"--merge: {source} holds no grades of grade.py (no {STATE})")
-        state = json.loads((source / STATE).read_text())
+        try:
+            state = json.loads((source / STATE).read_text())
+            limits = Limits(**state["limits"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"--merge: {source} holds no grades of grade.py that can be read ({error})") from error
         for name, entry in state["submissions"].items():
             if name in rows:
                 raise ValueError(f"--merge: {name!r} is graded in {logs[name].parents[1]} and in {source}")
             rows[name], logs[name] = entry, source / log_name(name)
+            graded_with.setdefault((entry["checks"], limits), source)
+    if len(graded_with) > 1:
+        first, second = list(graded_with.values())[:2]
+        raise ValueError(f"--merge: {first} and {second} were graded with other checks or limits: grade them again "
+                         "with the same ones")
     output.check_ours(rows)
-    return rows, logs
+    return rows, logs, next(iter(graded_with))[1] if graded_with else None
+
+
+def plural(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def main(argv=None):
@@ -879,13 +893,14 @@ def main(argv=None):
     try:
         output = Output(arguments.out)
         if arguments.merge:
-            rows, logs = merge(arguments.merge, output)
+            rows, logs, graded_with = merge(arguments.merge, output)
             output.keep_only(rows)
             for name, entry in rows.items():
                 output.state["submissions"][name] = entry
                 output.write(log_name(name), logs[name].read_text(encoding="utf-8"))
-            output.tables(limits)
-            print(f"merged {len(rows)} submissions from {len(arguments.merge)} folders into {arguments.out}")
+            output.tables(graded_with or limits)
+            print(f"merged {plural(len(rows), 'submission')} from {len(arguments.merge)} folders into "
+                  f"{arguments.out}", file=sys.stderr)
             return 0
         submissions = list_submissions(arguments.submissions, arguments.out)
         if arguments.shard:
@@ -896,7 +911,8 @@ def main(argv=None):
         parser.error(str(error))
     global LAB
     LAB = import_checks()
-    assert LAB.LAB_MODULES == LAB_MODULES, "grade.py's task names are lab_check's LAB_MODULES"
+    if LAB.LAB_MODULES != LAB_MODULES:
+        raise RuntimeError(f"grade.py's tasks {LAB_MODULES} are not lab_check's {LAB.LAB_MODULES}")
     checks = checks_digest(limits)
     output.keep_only([s.name for s in submissions])
     for submission in submissions:
@@ -912,8 +928,8 @@ def main(argv=None):
             "tasks": {task: list(graded.tasks[task]) for task in LAB_MODULES}}
         output.save()
 
-    print(f"{len(submissions)} submissions: {len(changed)} to grade, {len(submissions) - len(changed)} unchanged "
-          f"since the last run", file=sys.stderr)
+    print(f"{plural(len(submissions), 'submission')}: {len(changed)} to grade, {len(submissions) - len(changed)} "
+          f"unchanged since the last run", file=sys.stderr)
     try:
         with tempfile.TemporaryDirectory(prefix="lab-grade-") as scratch:
             grade(changed, limits, arguments.jobs, Path(scratch), done)
@@ -925,7 +941,7 @@ def main(argv=None):
     output.tables(limits)
     rows = output.state["submissions"]
     total = sum(sum(rows[s.name]["tasks"][t][0] == "passed" for t in LAB_MODULES) for s in submissions)
-    print(f"graded {len(changed)} submissions ({len(submissions)} in the table, {total} tasks passed): "
+    print(f"graded {plural(len(changed), 'submission')} ({len(submissions)} in the table, {total} tasks passed): "
           f"{arguments.out / 'grades.csv'}, {arguments.out / 'grades.md'}, {arguments.out / LOGS}/", file=sys.stderr)
     return 0
 
