@@ -18,7 +18,7 @@ the checks and collects their verdicts. Writes, in OUT:
 Finding the modules (see `locate`): a file named as the lab names it (data.py) or with a number or a
 suffix (2_fcann2.py, ptdeep_5.py, PT-Deep.py), at the top or in any folder; else a file that defines
 what the lab names (fcann2_train, PTDeep, KSVMWrap, ...). The checks run on the folder that holds most of
-them; a module found elsewhere or under another name gets a two-line stand-in there under the lab's name
+them; a module found elsewhere or under another name gets a short stand-in there under the lab's name
 that loads the student's file (a package's module by its dotted name), and every folder with one of the
 modules is on sys.path, so the student's files import each other as they did for the student.
 
