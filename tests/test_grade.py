@@ -240,7 +240,8 @@ def test_loops_and_replaced_libraries_are_caught(graded):
     log = graded[1] / "logs" / "breaks_the_rules.txt"
     assert "bytes of output left out ...]" in log.read_text() and log.stat().st_size < 200_000
     assert "the solution replaced numpy.allclose" in row["pt_linreg cause"], row
-    assert "PTLogreg(2, 3) raised MemoryError" in row["pt_logreg cause"], row  # past the memory limit
+    assert "PTLogreg(2, 3) raised MemoryError" in row["pt_logreg cause"], row
+    assert row["pt_logreg cause"].endswith("(the grader's memory limit: 4 GiB for a task)"), row
     assert "sys.modules['sklearn.svm']" in row["ksvm_wrap cause"], row
 
 

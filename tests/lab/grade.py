@@ -561,7 +561,10 @@ def verdict(job):
     if task.get("tampered"):
         return "crashed", task["tampered"]
     if task["failed"]:
-        return task["kinds"][0], task["failed"][0]
+        cause = task["failed"][0]
+        if "MemoryError" in cause:
+            cause += f" (the grader's memory limit: {job.limits.memory_gib:g} GiB for a task)"
+        return task["kinds"][0], cause
     if not task["passed"]:
         return "failed", f"{job.task}: no check ran ({task['skipped']} skipped)"
     return "passed", ""
