@@ -210,7 +210,9 @@ def pytest_plugin_registered(plugin, manager):
     if impl is None:
         return
     given = Path(os.path.abspath(config.invocation_params.dir / impl))
-    load = manager._loadconftestmodules
+    load = getattr(manager, "_loadconftestmodules", None)  # pytest's own (8 and 9): where it is gone, no guard
+    if load is None:
+        return
 
     def load_outside_impl(path, *args, **kwargs):
         path = Path(os.path.abspath(path))
