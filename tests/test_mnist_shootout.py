@@ -212,6 +212,14 @@ def child_processes(pid):
     return {int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()}
 
 
+def still_alive(pids, seconds=5):
+    """Those of `pids` still alive after up to `seconds` (a process ends a moment after its parent has)."""
+    deadline = time.monotonic() + seconds
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in pids if alive(pid)]
+
+
 def alive(pid):
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"  # a zombie is dead
@@ -290,10 +298,7 @@ def test_stopping_the_pool_kills_a_worker_that_ignores_sigterm():
         parent.kill()
     stopped = float(out.split("stopped in ")[1].split()[0])
     assert 4 < stopped < 8, out  # SIGTERM ignored, then killed at 5 s
-    deadline = time.monotonic() + 5  # and the resource tracker, which ends when its parent has
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in workers if alive(pid)]
+    assert not still_alive(workers)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
@@ -310,10 +315,7 @@ def test_no_worker_outlives_its_parent_even_inside_native_code():
         for parent, how in zip(parents, signals, strict=True):
             parent.send_signal(how)
             parent.wait()
-    deadline = time.monotonic() + 5
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in workers if alive(pid)]
+    assert not still_alive(workers)
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
@@ -339,10 +341,7 @@ def test_a_signal_at_any_moment_ends_the_shootout_leaving_no_temporaries_and_no_
     assert time.monotonic() - sent_at < 10 and shootout.returncode == code
     # nothing said after Ctrl-C's traceback: no fatal error, no semaphore a killed worker left
     assert stderr.splitlines()[-1:] == ([] if sent == signal.SIGTERM else ["KeyboardInterrupt"]), stderr
-    deadline = time.monotonic() + 5
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in workers if alive(pid)]
+    assert not still_alive(workers)
     assert not [p.name for p in tmp_path.rglob("*") if "fc-lab-partial" in p.name]
 
 
@@ -397,10 +396,7 @@ def test_ctrl_c_in_the_first_seconds_ends_the_shootout_promptly(mnist_root, tmp_
         ended.append(time.monotonic() - sent_at)
         assert shootout.returncode in (-signal.SIGINT, 0), (delay, stderr[-2000:])  # 0: it had finished
         assert stderr.splitlines()[-1:] in ([], ["KeyboardInterrupt"]), (delay, stderr[-2000:])
-        deadline = time.monotonic() + 5
-        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in workers if alive(pid)], delay
+        assert not still_alive(workers), delay
         assert not [p.name for p in tmp_path.rglob("*") if "fc-lab-partial" in p.name], delay
     assert max(ended) < 10
 
@@ -435,10 +431,7 @@ def test_ctrl_c_ends_the_runs_in_progress_at_once():
         parent.wait(timeout=10)  # not when the endless run is done
     finally:
         parent.kill()
-    deadline = time.monotonic() + 5
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert parent.returncode != 0 and workers and not [pid for pid in workers if alive(pid)]
+    assert parent.returncode != 0 and workers and not still_alive(workers)
 
 
 class DiesWhilePickled:
@@ -515,10 +508,7 @@ def test_a_worker_that_dies_ends_the_shootout_naming_its_run(how):
     name = {"kill": "endless", "dies": "dying", "large": "large"}[how.split()[0]]
     assert parent.returncode != 0 and f"WorkerDied: a worker process died (the worker training '{name}' ended, " \
         "killed by signal 9 (the out-of-memory killer, or kill -9))" in stderr, stderr
-    deadline = time.monotonic() + 5
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert workers and not [pid for pid in workers if alive(pid)]
+    assert workers and not still_alive(workers)
 
 
 def test_the_pool_adds_no_thread_to_this_process():
